@@ -219,7 +219,7 @@ def _typed(value: object, hint: object, path: Path, where: str) -> object:
 
 def _type_name(hint: object) -> str:
     if typing.get_origin(hint) is list:
-        return f"a list of {_type_name(typing.get_args(hint)[0])}s"
+        return f"a list of {_type_name(typing.get_args(hint)[0]).split(' ', 1)[1]}s"
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         hint, str(hint)
     )

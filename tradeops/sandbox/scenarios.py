@@ -209,6 +209,8 @@ def markdown_table(checks: list[str] | None = None) -> str:
     ]
     for s in SCENARIOS.values():
         caught = [e for e in s.caught_by if checks is None or e.check in checks]
-        text = ", ".join(f"`{e.check}` ({e.severity})" for e in caught) or "no pre-flight item"
+        text = ", ".join(f"`{e.check}` ({e.severity})" for e in caught)
+        if not text:
+            text = "every check passes" if not s.faults else "no pre-flight item"
         lines.append(f"| `{s.name}` | {s.wrong} | {text} |")
     return "\n".join(lines)

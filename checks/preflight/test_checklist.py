@@ -1,0 +1,161 @@
+"""The pre-flight checklist, run before every trading session: `pytest -m preflight`.
+
+Five items, each verified against the event store itself: the control plane's word is
+compared with the store, never taken. Items 2 and 3 are layer 1 (platform) and read the
+probe made once before the session; items 1, 4 and 5 are judged only when layer 1 is green.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from tradeops import Finding, Where, expect_none
+
+pytestmark = pytest.mark.preflight
+
+RUN_FIELDS = ["RUN_STARTED"]
+
+
+def _at(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _where(run, seq: int | None = None) -> Where:
+    return Where(run.strategy_id, run.account_id, run.instrument, run.run_id, seq)
+
+
+@pytest.mark.strategy
+@pytest.mark.severity(level="P1")
+@pytest.mark.runbook(id="control-summary")
+def test_control_summary(control_plane, event_store, manifest, now_ms):
+    """1. Control summary green: every live run fresh, no gaps, no stale signals."""
+    summary = control_plane.summary()
+    live = event_store.live_runs(now_ms)
+    factor = manifest.thresholds.stale_after_heartbeats
+    findings = [
+        Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
+        for p in event_store.payload_problems(RUN_FIELDS)
+    ]
+    stale_in_store = set()
+    for run in live:
+        threshold_s = factor * run.heartbeat_interval_s
+        last_ts = run.last_heartbeat_ts or run.started_ts
+        age_s = (now_ms - last_ts) / 1000
+        if age_s > threshold_s:
+            stale_in_store.add(run.run_id)
+            findings.append(
+                Finding(
+                    f"stale: last heartbeat {age_s:.0f} s ago at {_at(last_ts)} "
+                    f"(threshold {threshold_s:.0f} s)",
+                    _where(run, run.last_heartbeat_seq),
+                )
+            )
+    runs = {run.run_id: run for run in live}
+    gaps = event_store.gaps(list(runs))
+    for gap in gaps:
+        findings.append(
+            Finding(
+                f"lost events: run_seq {gap.missing_from}..{gap.missing_to} missing",
+                _where(runs[gap.run_id], gap.seq_after),
+            )
+        )
+    for detection in event_store.stale_detections(run_ids=list(runs)):
+        run = runs[detection.run_id]
+        if run.last_heartbeat_ts is None or detection.ts >= run.last_heartbeat_ts:
+            findings.append(
+                Finding("the platform's staleness detector fired (STALE_DETECTED) and no "
+                        "heartbeat has followed", _where(run, detection.seq))
+            )
+    findings += _summary_disagreements(summary, runs, stale_in_store, gaps)
+    expect_none(findings)
+
+
+def _summary_disagreements(summary, runs, stale_in_store, gaps) -> list[Finding]:
+    """Where the platform's own summary says something the store contradicts."""
+    found = []
+    if summary.status != "green":
+        found.append(Finding(f"the control summary status is {summary.status!r}, not 'green'"))
+    reported = {r.run_id: r for r in summary.runs}
+    gap_count = {}
+    for gap in gaps:
+        gap_count[gap.run_id] = gap_count.get(gap.run_id, 0) + 1
+    for run_id, run in runs.items():
+        said = reported.get(run_id)
+        if said is None:
+            found.append(Finding("running in the store but missing from the control summary",
+                                 _where(run)))
+            continue
+        if run_id in stale_in_store and not said.stale:
+            found.append(Finding("the control summary says fresh; the store says stale",
+                                 _where(run, run.last_heartbeat_seq)))
+        if said.gaps != gap_count.get(run_id, 0):
+            found.append(Finding(f"the control summary reports {said.gaps} gap(s); the store "
+                                 f"has {gap_count.get(run_id, 0)}", _where(run)))
+    for run_id in sorted(set(reported) - set(runs)):
+        if reported[run_id].state == "running":
+            found.append(Finding("the control summary says running; the store has no live run",
+                                 Where(run=run_id)))
+    return found
+
+
+@pytest.mark.platform
+@pytest.mark.severity(level="P1")
+@pytest.mark.runbook(id="broker-unreachable")
+def test_broker_reachability(platform_verdict):
+    """2. Broker accounts reachable: /api/health is 200 "ok", OANDA answers for every account."""
+    expect_none(platform_verdict.of("broker_reachability"))
+
+
+@pytest.mark.platform
+@pytest.mark.severity(level="P1")
+@pytest.mark.runbook(id="event-store-wal")
+def test_wal_mode(platform_verdict):
+    """3. Event store in WAL mode: no journaling-mode mismatch."""
+    expect_none(platform_verdict.of("wal_mode"))
+
+
+@pytest.mark.strategy
+@pytest.mark.severity(level="P1")
+@pytest.mark.runbook(id="residual-run")
+def test_residual_runs(event_store, now_ms):
+    """4. No residual runs from the last session: every previous run reached RUN_ENDED."""
+    findings = [
+        Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
+        for p in event_store.payload_problems(RUN_FIELDS)
+    ]
+    findings += [
+        Finding(
+            f"never reached RUN_ENDED; it was scheduled to end at {_at(run.scheduled_end_ts)}",
+            _where(run, run.started_seq),
+        )
+        for run in event_store.residual_runs(now_ms)
+    ]
+    expect_none(findings)
+
+
+@pytest.mark.strategy
+@pytest.mark.severity(level="P1")
+@pytest.mark.runbook(id="strategy-readiness")
+def test_strategy_readiness(control_plane, event_store):
+    """5. Scheduled strategies ready: no pending promote gates, no unresolved alerts."""
+    scheduled = {s.strategy_id for s in control_plane.strategies() if s.scheduled}
+    findings = [
+        Finding(
+            f"promote gate {gate.gate_id} pending since {_at(gate.requested_ts)}",
+            Where(strategy=gate.strategy_id, seq=gate.seq),
+            severity="P2",
+        )
+        for gate in event_store.pending_gates()
+        if gate.strategy_id in scheduled
+    ]
+    findings += [
+        Finding(
+            f"reconciliation alert {alert.alert_id} unresolved since {_at(alert.raised_ts)}",
+            Where(strategy=alert.strategy_id, account=alert.account_id, seq=alert.seq),
+        )
+        for alert in event_store.unresolved_alerts()
+        if alert.strategy_id in scheduled
+    ]
+    expect_none(findings)

@@ -1,0 +1,67 @@
+"""Run the real suite in a child pytest, the way an operator or cron would, and read its verdict."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RUN_TIMEOUT_S = 180
+
+
+@dataclass
+class SuiteRun:
+    """One finished run of the suite: exit code, terminal output and the JSON summary."""
+
+    returncode: int
+    output: str
+    summary: dict | None
+
+    def outcomes(self) -> dict[str, str]:
+        """check id (with [subject]) -> passed / failed / error / skipped."""
+        return {_name(c): c["outcome"] for c in self.checks}
+
+    @property
+    def checks(self) -> list[dict]:
+        assert self.summary is not None, f"no JSON summary; the run said:\n{self.output[-3000:]}"
+        return self.summary["checks"]
+
+    def failed(self) -> dict[str, str]:
+        """check id -> effective severity, for the checks that failed or errored."""
+        return {
+            _name(c): c["effective_severity"]
+            for c in self.checks
+            if c["outcome"] in ("failed", "error")
+        }
+
+    def skipped(self) -> dict[str, str]:
+        """check id -> skip reason."""
+        return {_name(c): c["summary"] for c in self.checks if c["outcome"] == "skipped"}
+
+
+def _name(check: dict) -> str:
+    return check["check"] + (f"[{check['subject']}]" if check["subject"] else "")
+
+
+def run_suite(tmp_path: Path, *args: str, env: dict | None = None, cwd: Path | None = None,
+              paths: tuple[str, ...] = ("checks",)) -> SuiteRun:
+    """Run `pytest <paths> <args>` in a child process with a JSON summary and an HTML report."""
+    summary_path = tmp_path / "summary.json"
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
+    child_env["TRADEOPS_CACHE"] = os.environ.get("TRADEOPS_CACHE", str(REPO / ".cache-tests"))
+    child_env.update(env or {})
+    command = [
+        sys.executable, "-m", "pytest", *(str(REPO / p) for p in paths),
+        f"--ops-json={summary_path}", f"--html={tmp_path / 'report.html'}",
+        "-p", "no:randomly", *args,
+    ]
+    done = subprocess.run(
+        command, cwd=cwd or tmp_path, env=child_env, capture_output=True, text=True,
+        timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
+    )
+    summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    return SuiteRun(done.returncode, done.stdout + done.stderr, summary)

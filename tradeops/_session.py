@@ -1,0 +1,113 @@
+"""What one pytest session knows about the platform: manifest, sandbox, clock, verdict.
+
+Decided once on the controller and shipped to xdist workers as plain JSON through
+`workerinput`, so every worker judges the same platform at the same instant.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
+from tradeops.probe import PlatformVerdict, probe_platform
+
+WORKERINPUT_KEY = "tradeops"
+NO_PLATFORM = (
+    "no platform configured: pass --ops-config PATH, set $TRADEOPS_CONFIG, create ./ops.toml, "
+    "or run against the bundled sandbox with --sandbox"
+)
+
+
+@dataclass
+class OpsSession:
+    """The platform under check for this pytest session."""
+
+    manifest: Manifest | None = None
+    now_ms: int = 0
+    verdict: PlatformVerdict | None = None
+    sandbox: object | None = None  # tradeops.sandbox.platform.Sandbox, imported lazily
+    problems: list[str] = field(default_factory=list)
+
+    def to_workerinput(self) -> dict:
+        """Plain JSON for the workers: the manifest path, the clock, the verdict."""
+        return {
+            "manifest": str(self.manifest.path) if self.manifest else None,
+            "now_ms": self.now_ms,
+            "verdict": self.verdict.to_json() if self.verdict else None,
+        }
+
+    @classmethod
+    def from_workerinput(cls, data: dict) -> OpsSession:
+        manifest = load_manifest(Path(data["manifest"])) if data["manifest"] else None
+        verdict = PlatformVerdict.from_json(data["verdict"]) if data["verdict"] else None
+        return cls(manifest=manifest, now_ms=data["now_ms"], verdict=verdict)
+
+    def require_manifest(self) -> Manifest:
+        """The manifest, or fail the asking check: no platform is never a green run."""
+        if self.manifest is None:
+            pytest.fail(NO_PLATFORM, pytrace=False)
+        return self.manifest
+
+
+def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
+    """Resolve the platform on the controller; UsageError for a bad manifest or none at all."""
+    session = OpsSession(now_ms=int(time.time() * 1000))
+    scenario = config.getoption("ops_sandbox")
+    if scenario:
+        session.sandbox = _start_sandbox(config, scenario)
+        path: Path | None = session.sandbox.manifest_path
+    else:
+        path = find_manifest(config.getoption("ops_config"), os.environ, Path.cwd())
+    if path is None:
+        if checks_targeted:
+            raise pytest.UsageError(NO_PLATFORM)
+        return session
+    try:
+        session.manifest = load_manifest(path)
+    except ManifestError as exc:
+        close_session(session)
+        raise pytest.UsageError(str(exc)) from None
+    return session
+
+
+def probe(session: OpsSession) -> None:
+    """Decide the platform verdict once (controller only)."""
+    if session.manifest is not None:
+        session.verdict = probe_platform(session.manifest)
+
+
+def close_session(session: OpsSession) -> None:
+    """Stop the sandbox if this session started one."""
+    if session.sandbox is not None:
+        session.sandbox.stop()
+        session.sandbox = None
+
+
+def _start_sandbox(config: pytest.Config, scenario: str):
+    # Imported here: an operational run against a real platform never loads the sandbox.
+    from tradeops.sandbox.generator import StoreParams
+    from tradeops.sandbox.platform import Sandbox, SandboxError
+    from tradeops.sandbox.scenarios import scenario as find_scenario
+
+    try:
+        find_scenario(scenario)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    overrides = {
+        name: config.getoption(f"ops_sandbox_{name}")
+        for name in ("days", "strategies")
+        if config.getoption(f"ops_sandbox_{name}") is not None
+    }
+    sandbox = Sandbox(scenario, params=StoreParams(**overrides))
+    try:
+        sandbox.start()
+    except SandboxError as exc:
+        raise pytest.UsageError(f"the sandbox did not start: {exc}") from None
+    # Workers inherit the controller's environment: that is how they get the tokens.
+    os.environ.update(sandbox.environ)
+    return sandbox

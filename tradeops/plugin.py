@@ -1,0 +1,235 @@
+"""The tradeops pytest plugin, hooks in lifecycle order.
+
+Options -> configure (resolve the platform, start a sandbox) -> configure_node (ship
+the verdict to xdist workers) -> sessionstart (probe layer 1 once, on the controller)
+-> collection (gate the upper layers, order platform -> strategy -> portfolio) ->
+runtest (markers checked, failures rendered severity-first) -> terminal summary
+(the verdict, highest severity first) -> unconfigure (stop the sandbox).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tradeops import _session, _summary
+from tradeops._render import (
+    LAYERS,
+    PROPERTY,
+    CheckMeta,
+    effective_severity,
+    findings_of,
+    next_step_lines,
+    one_line,
+    render_failure,
+)
+from tradeops.findings import SEVERITIES
+
+SESSION = pytest.StashKey[_session.OpsSession]()
+CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("tradeops", "tradeops: verify a trading platform")
+    group.addoption(
+        "--ops-config",
+        dest="ops_config",
+        metavar="PATH",
+        help="the manifest (ops.toml); default $TRADEOPS_CONFIG, then ./ops.toml",
+    )
+    group.addoption(
+        "--sandbox",
+        dest="ops_sandbox",
+        nargs="?",
+        const="healthy",
+        default=None,
+        metavar="SCENARIO",
+        help="start the bundled sandbox platform for this run (default scenario: healthy)",
+    )
+    group.addoption(
+        "--ops-json",
+        dest="ops_json",
+        metavar="PATH",
+        help="also write the run's verdict and every check's outcome as JSON to PATH",
+    )
+    group.addoption(
+        "--ops-sandbox-days", dest="ops_sandbox_days", type=int, help="days of sandbox history"
+    )
+    group.addoption(
+        "--ops-sandbox-strategies",
+        dest="ops_sandbox_strategies",
+        type=int,
+        help="number of sandbox strategies",
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def _checks_targeted(config: pytest.Config) -> bool:
+    """Does this invocation collect operational checks (not only the suite's own tests)?"""
+    root = config.rootpath
+    check_dirs = [root / name for name in CHECK_DIRS]
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for check_dir in check_dirs:
+            if path == check_dir or check_dir in path.parents or path in check_dir.parents:
+                return True
+    return False
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if _is_worker(config):
+        ops = _session.OpsSession.from_workerinput(config.workerinput[_session.WORKERINPUT_KEY])
+    else:
+        targeted = _checks_targeted(config)
+        ops = _session.open_session(config, targeted)
+        if targeted:
+            _default_html_report(config)
+    config.stash[SESSION] = ops
+
+
+def _default_html_report(config: pytest.Config) -> None:
+    """Every operational run leaves a self-contained HTML report under reports/."""
+    if getattr(config.option, "htmlpath", None) or not config.pluginmanager.hasplugin("html"):
+        return
+    now = datetime.now(UTC)
+    kind = "preflight" if "preflight" in (config.option.markexpr or "") else "full"
+    folder = config.rootpath / "reports" / now.strftime("%Y-%m-%d")
+    config.option.htmlpath = str(folder / f"{kind}-{now.strftime('%H%M%S-%f')}.html")
+    config.option.self_contained_html = True
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    # Plain JSON only: the workers rebuild the session from the manifest path.
+    node.workerinput[_session.WORKERINPUT_KEY] = node.config.stash[SESSION].to_workerinput()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not _is_worker(session.config):
+        _session.probe(session.config.stash[SESSION])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    ops = config.stash[SESSION]
+    checks = [item for item in items if _is_check(item)]
+    if ops.verdict is not None and ops.verdict.red:
+        reason = f"unreliable: platform layer red ({', '.join(ops.verdict.red_checks)})"
+        for item in checks:
+            if item.get_closest_marker("strategy") or item.get_closest_marker("portfolio"):
+                item.add_marker(pytest.mark.skip(reason=reason))
+    # Skip, never deselect (xdist workers must collect the same items); a stable sort
+    # keeps each layer's own order: platform, then strategy, then portfolio.
+    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    items.sort(key=lambda item: rank.get(CheckMeta.of(item).layer, -1) if _is_check(item) else -1)
+
+
+def _is_check(item: pytest.Item) -> bool:
+    path = Path(item.path)
+    return any((item.config.rootpath / d) in path.parents for d in CHECK_DIRS)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if _is_check(item):
+        problems = CheckMeta.of(item).problems()
+        if problems:
+            # Failing here, not in collection: a UsageError there is an INTERNALERROR under xdist.
+            pytest.fail(f"{item.nodeid} is not a valid check: {'; '.join(problems)}", False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if not _is_check(item):
+        return report
+    meta = CheckMeta.of(item)
+    summary = ""
+    severity = None
+    if report.failed and call.excinfo is not None:
+        findings = findings_of(call.excinfo)
+        severity = effective_severity(meta, findings)
+        if findings is not None:
+            report.longrepr = render_failure(meta, severity, findings)
+        summary = one_line(findings, f"{call.excinfo.typename}: {call.excinfo.value}")
+    elif report.skipped and isinstance(report.longrepr, tuple):
+        summary = report.longrepr[2]
+    if report.when == "call" or report.failed or report.skipped:
+        outcome = "error" if report.failed and report.when != "call" else report.outcome
+        meta = CheckMeta(**{**meta.__dict__, "outcome": outcome,
+                            "effective_severity": severity, "summary": summary})
+        report.user_properties = [p for p in report.user_properties if p[0] != PROPERTY]
+        report.user_properties.append((PROPERTY, meta.to_json()))
+    return report
+
+
+def _failed_checks(terminalreporter) -> list[CheckMeta]:
+    reports = terminalreporter.stats.get("failed", []) + terminalreporter.stats.get("error", [])
+    metas = [CheckMeta.from_report(r) for r in reports]
+    return [m for m in metas if m is not None]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _is_worker(config):
+        return
+    ops = config.stash[SESSION]
+    failed = _failed_checks(terminalreporter)
+    skipped = [m for r in terminalreporter.stats.get("skipped", [])
+               if (m := CheckMeta.from_report(r)) is not None]
+    if ops.manifest is None and not failed:
+        return
+    tr = terminalreporter
+    tr.write_sep("=", "tradeops verdict", bold=True)
+    if ops.sandbox is not None:
+        tr.write_line(f"platform: sandbox scenario {ops.sandbox.scenario_name!r}")
+    elif ops.manifest is not None:
+        tr.write_line(f"platform: {ops.manifest.path}")
+    unreliable = [m for m in skipped if m.summary.startswith("unreliable")]
+    if not failed:
+        tr.write_line("GREEN: no check failed", green=True, bold=True)
+    else:
+        counts = {s: sum(m.effective_severity == s for m in failed) for s in SEVERITIES}
+        top = next(s for s in SEVERITIES if counts[s]) if any(counts.values()) else "P?"
+        detail = ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
+        tr.write_line(f"RED: highest severity {top}: {len(failed)} check(s) failed ({detail})",
+                      red=True, bold=True)
+        for meta in sorted(failed, key=lambda m: m.effective_severity or "P9"):
+            subject = f"[{meta.subject}]" if meta.subject else ""
+            tr.write_line(f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}",
+                          red=True)
+            for line in next_step_lines(meta):
+                tr.write_line(f"  {line.strip()}")
+    if unreliable:
+        tr.write_line(f"{len(unreliable)} check(s) not judged: {unreliable[0].summary}",
+                      yellow=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    path = config.getoption("ops_json")
+    if _is_worker(config) or not path or reporter is None:
+        return
+    ops = config.stash[SESSION]
+    _summary.write(Path(path), _summary.summarize(ops, _summary.collect(reporter)))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    ops = config.stash.get(SESSION, None)
+    if ops is not None and not _is_worker(config):
+        _session.close_session(ops)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    ops = config.stash[SESSION]
+    if ops.verdict is None:
+        return []
+    state = "red: " + ", ".join(ops.verdict.red_checks) if ops.verdict.red else "green"
+    return [f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
+            f"tradeops: session clock {json.dumps(ops.now_ms)} ms"]

@@ -1,0 +1,251 @@
+"""Start and stop the sandbox platform: real processes on 127.0.0.1, a real WAL store.
+
+`Sandbox(scenario).start()` builds the store (cached history + a live session),
+starts the writer, the control plane and the OANDA simulator as separate processes
+(freezegun in the suite's process cannot reach them), and writes the ops.toml the
+suite reads. Tokens are fresh random values handed over through the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import selectors
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tradeops.sandbox.generator import StoreParams, build_platform_data
+from tradeops.sandbox.scenarios import BROKERS, FAULTY_BROKER, Scenario, scenario
+
+# The suite reads its tokens from these (named in the ops.toml the sandbox writes).
+CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CP_TOKEN"
+BROKER_TOKEN_ENV = {
+    "oanda-practice-a": "TRADEOPS_SANDBOX_OANDA_A_TOKEN",
+    "oanda-practice-b": "TRADEOPS_SANDBOX_OANDA_B_TOKEN",
+}
+# The sandbox's own processes read theirs from these.
+SERVER_BROKER_TOKENS_ENV = "TRADEOPS_SANDBOX_BROKER_TOKENS"
+SERVER_CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CONTROL_TOKEN"
+
+TIMEOUT_S = 2.0  # the sandbox manifest's network timeouts: a hang costs 2 s, not 5
+START_TIMEOUT_S = 15.0
+STALE_AFTER_HEARTBEATS = 3
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not start; the message says which part and why."""
+
+
+def default_cache_dir() -> Path:
+    """Where generated histories are kept between runs ($TRADEOPS_CACHE or ~/.cache/tradeops)."""
+    return Path(os.environ.get("TRADEOPS_CACHE") or Path.home() / ".cache" / "tradeops")
+
+
+@dataclass
+class Sandbox:
+    """One running sandbox platform; use as a context manager or call start()/stop()."""
+
+    scenario_name: str = "healthy"
+    directory: Path | None = None
+    params: StoreParams = field(default_factory=StoreParams)
+    cache_dir: Path | None = None
+    environ: dict[str, str] = field(default_factory=dict)
+    manifest_path: Path | None = None
+    _processes: list[subprocess.Popen] = field(default_factory=list)
+    _own_directory: bool = False
+
+    @property
+    def scenario(self) -> Scenario:
+        return scenario(self.scenario_name)
+
+    def start(self) -> Path:
+        """Build the data, start the processes, write ops.toml; return its path."""
+        faults = self.scenario.faults
+        if self.directory is None:
+            self.directory = Path(tempfile.mkdtemp(prefix="tradeops-sandbox-"))
+            self._own_directory = True
+        self.directory.mkdir(parents=True, exist_ok=True)
+        now_ms = int(time.time() * 1000)
+        built = build_platform_data(
+            self.directory,
+            self.params,
+            faults,
+            now_ms,
+            self.cache_dir if self.cache_dir is not None else default_cache_dir(),
+        )
+        tokens = {name: secrets.token_urlsafe(24) for name in BROKERS}
+        control_token = secrets.token_urlsafe(24)
+        self.environ = {CONTROL_TOKEN_ENV: control_token}
+        for name, token in tokens.items():
+            revoked = name == FAULTY_BROKER and "broker_bad_token" in faults
+            self.environ[BROKER_TOKEN_ENV[name]] = secrets.token_urlsafe(24) if revoked else token
+
+        config_path = self.directory / "sandbox.json"
+        config_path.write_text(
+            json.dumps(
+                {
+                    "scenario": self.scenario_name,
+                    "faults": sorted(faults),
+                    "now_ms": now_ms,
+                    "store": str(built.store),
+                    "ledger": str(built.ledger),
+                    "strategies": str(built.strategies),
+                    "stale_after_heartbeats": STALE_AFTER_HEARTBEATS,
+                    "live_runs": built.live_runs,
+                    "notes": built.notes,
+                    "brokers": {name: list(accounts) for name, accounts in BROKERS.items()},
+                    "broker": {
+                        "hang": "broker_hang" in faults,
+                        "rate_limited_accounts": (
+                            list(BROKERS[FAULTY_BROKER]) if "broker_rate_limited" in faults else []
+                        ),
+                        "retry_after_s": 30,
+                    },
+                    "control_plane": {
+                        "degraded": "control_plane_degraded" in faults,
+                        "summary_lies": "summary_lies" in faults,
+                        "brokers_connected": not faults & {"broker_down", "broker_hang"},
+                    },
+                },
+                indent=1,
+            )
+        )
+        server_env = {
+            **os.environ,
+            SERVER_BROKER_TOKENS_ENV: json.dumps({tokens[n]: list(a) for n, a in BROKERS.items()}),
+            SERVER_CONTROL_TOKEN_ENV: control_token,
+        }
+        try:
+            ports = self._start_processes(config_path, faults, server_env)
+        except BaseException:
+            self.stop()
+            raise
+        self.manifest_path = self._write_manifest(ports, built.store)
+        self._write_env_file()
+        return self.manifest_path
+
+    def _start_processes(self, config: Path, faults: frozenset[str], env: dict) -> dict:
+        wanted = {"writer": "tradeops.sandbox.writer"}
+        if "control_plane_down" not in faults:
+            wanted["control_plane"] = "tradeops.sandbox.control_plane"
+        if "broker_down" not in faults:
+            wanted["broker"] = "tradeops.sandbox.broker"
+        started = {}
+        for name, module in wanted.items():
+            # stderr goes to a log beside the store: the operator's terminal stays clean,
+            # and a sandbox that misbehaves leaves its own account of why.
+            with open(config.parent / f"{name}.log", "w") as log:
+                process = subprocess.Popen(
+                    [sys.executable, "-m", module, "--config", str(config)],
+                    stdout=subprocess.PIPE,
+                    stderr=log,
+                    stdin=subprocess.DEVNULL,
+                    env=env,
+                    text=True,
+                )
+            self._processes.append(process)
+            started[name] = process
+        # The processes start in parallel; wait for each one's first line.
+        ports = {name: _closed_port() for name in ("control_plane", "broker")}
+        deadline = time.monotonic() + START_TIMEOUT_S
+        for name, process in started.items():
+            line = _first_line(process, deadline)
+            if name == "writer":
+                if line != "READY":
+                    raise SandboxError(f"sandbox writer did not start (said {line!r})")
+                continue
+            if not line.startswith("PORT "):
+                raise SandboxError(f"sandbox {name} did not start (said {line!r})")
+            ports[name] = int(line.split()[1])
+        return ports
+
+    def _write_manifest(self, ports: dict[str, int], store: Path) -> Path:
+        assert self.directory is not None
+        brokers = "".join(
+            f"""
+[[brokers]]
+name = "{name}"
+url = "http://127.0.0.1:{ports["broker"]}"
+token_env = "{BROKER_TOKEN_ENV[name]}"
+accounts = {json.dumps(list(accounts))}
+timeout_s = {TIMEOUT_S}
+"""
+            for name, accounts in BROKERS.items()
+        )
+        path = self.directory / "ops.toml"
+        path.write_text(
+            f"""# Written by the tradeops sandbox (scenario {self.scenario_name}).
+# Tokens are in the environment: source {self.directory / "sandbox.env"}
+
+[control_plane]
+url = "http://127.0.0.1:{ports["control_plane"]}"
+token_env = "{CONTROL_TOKEN_ENV}"
+timeout_s = {TIMEOUT_S}
+
+[event_store]
+path = {json.dumps(str(store))}
+{brokers}
+[thresholds]
+stale_after_heartbeats = {STALE_AFTER_HEARTBEATS}
+"""
+        )
+        return path
+
+    def _write_env_file(self) -> None:
+        assert self.directory is not None
+        path = self.directory / "sandbox.env"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as env_file:
+            env_file.writelines(f"export {k}={v}\n" for k, v in sorted(self.environ.items()))
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL) and remove a directory we created."""
+        for process in self._processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self._processes:
+            try:
+                process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=3)
+            if process.stdout:
+                process.stdout.close()
+        self._processes.clear()
+        if self._own_directory and self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _first_line(process: subprocess.Popen, deadline: float) -> str:
+    """The process's first stdout line, or SandboxError if it dies or the deadline passes."""
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not selector.select(timeout=remaining):
+            raise SandboxError(f"sandbox process {process.args[2]} did not start in time")
+    line = process.stdout.readline().strip()
+    if not line and process.poll() is not None:
+        raise SandboxError(f"sandbox process {process.args[2]} exited with {process.returncode}")
+    return line
+
+
+def _closed_port() -> int:
+    """A 127.0.0.1 port nobody listens on: where a 'down' service is configured to be."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
