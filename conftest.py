@@ -70,3 +70,9 @@ def brokers(manifest: Manifest) -> Iterator[dict[str, OandaBroker]]:
     yield clients
     for client in clients.values():
         client.close()
+
+
+@pytest.fixture(scope="session")
+def slo_now_ms(ops: OpsSession) -> int:
+    """The instant SLOs are judged at: --ops-as-of, else the session clock."""
+    return ops.slo_now_ms

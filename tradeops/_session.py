@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class OpsSession:
 
     manifest: Manifest | None = None
     now_ms: int = 0
+    as_of_ms: int | None = None  # --ops-as-of: SLOs are judged as of this past instant
     verdict: PlatformVerdict | None = None
     sandbox: object | None = None  # tradeops.sandbox.platform.Sandbox, imported lazily
     problems: list[str] = field(default_factory=list)
@@ -38,6 +40,7 @@ class OpsSession:
         return {
             "manifest": str(self.manifest.path) if self.manifest else None,
             "now_ms": self.now_ms,
+            "as_of_ms": self.as_of_ms,
             "verdict": self.verdict.to_json() if self.verdict else None,
         }
 
@@ -45,7 +48,14 @@ class OpsSession:
     def from_workerinput(cls, data: dict) -> OpsSession:
         manifest = load_manifest(Path(data["manifest"])) if data["manifest"] else None
         verdict = PlatformVerdict.from_json(data["verdict"]) if data["verdict"] else None
-        return cls(manifest=manifest, now_ms=data["now_ms"], verdict=verdict)
+        return cls(
+            manifest=manifest, now_ms=data["now_ms"], as_of_ms=data["as_of_ms"], verdict=verdict
+        )
+
+    @property
+    def slo_now_ms(self) -> int:
+        """The instant SLOs are evaluated at: --ops-as-of, else the session clock."""
+        return self.as_of_ms if self.as_of_ms is not None else self.now_ms
 
     def require_manifest(self) -> Manifest:
         """The manifest, or fail the asking check: no platform is never a green run."""
@@ -57,6 +67,7 @@ class OpsSession:
 def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     """Resolve the platform on the controller; UsageError for a bad manifest or none at all."""
     session = OpsSession(now_ms=int(time.time() * 1000))
+    session.as_of_ms = _as_of(config.getoption("ops_as_of"))
     scenario = config.getoption("ops_sandbox")
     if scenario:
         session.sandbox = _start_sandbox(config, scenario)
@@ -88,6 +99,21 @@ def close_session(session: OpsSession) -> None:
         session.sandbox = None
 
 
+def _as_of(value: str | None) -> int | None:
+    """--ops-as-of as epoch ms; a UsageError for anything but an RFC 3339 instant."""
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise pytest.UsageError(
+            f"--ops-as-of {value!r}: expected an RFC 3339 time like 2026-11-20T09:00:00Z"
+        ) from None
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return int(instant.timestamp() * 1000)
+
+
 def _start_sandbox(config: pytest.Config, scenario: str):
     # Imported here: an operational run against a real platform never loads the sandbox.
     from tradeops.sandbox.generator import StoreParams
@@ -108,6 +134,11 @@ def _start_sandbox(config: pytest.Config, scenario: str):
         sandbox.start()
     except SandboxError as exc:
         raise pytest.UsageError(f"the sandbox did not start: {exc}") from None
+    except Exception as exc:  # a sandbox bug must read as one line, not an INTERNALERROR
+        sandbox.stop()
+        raise pytest.UsageError(
+            f"the sandbox did not start: {type(exc).__name__}: {exc}"
+        ) from None
     # Workers inherit the controller's environment: that is how they get the tokens.
     os.environ.update(sandbox.environ)
     return sandbox

@@ -65,12 +65,56 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
+class SloConfig:
+    """One service level objective: good/eligible >= objective over the window."""
+
+    objective: float
+    window_days: float
+    # Latency SLIs: an event is good when it took at most this long.
+    threshold_s: float | None = None
+    # Fewer eligible events than this in the window is "insufficient data", not a verdict.
+    min_events: int = 20
+
+
+# The operations model's SLOs and their defaults; `[slo.<name>]` overrides any key.
+SLO_DEFAULTS: dict[str, SloConfig] = {
+    "trade_persistence": SloConfig(0.999, 7),
+    "broker_reconnection": SloConfig(0.99, 7, threshold_s=30),
+    "run_success": SloConfig(0.995, 30),
+    "control_plane_availability": SloConfig(0.999, 30),
+    "reconciliation_divergence": SloConfig(0.99, 7),
+    "heartbeat_delivery": SloConfig(0.99, 7),
+    "stale_detection_latency": SloConfig(0.99, 7, threshold_s=30),
+    "promote_gate_latency": SloConfig(0.99, 30, threshold_s=15),
+}
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    """How the promote gate treats an SLO with too little data to judge."""
+
+    insufficient_data_blocks: bool = False
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    """Where the paper trail goes and how long it is kept."""
+
+    dir: str | None = None  # default: reports/ under the suite's rootdir
+    keep_days: int = 365
+    history_db: str = "probe-history.sqlite"  # the suite's own probe history, under dir
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: Path
     control_plane: ControlPlaneConfig
     event_store: EventStoreConfig
     brokers: list[BrokerConfig]
     thresholds: Thresholds = field(default_factory=Thresholds)
+    slo: dict[str, SloConfig] = field(default_factory=lambda: dict(SLO_DEFAULTS))
+    gate: GateConfig = field(default_factory=GateConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
     digest: str = ""
 
     @property
@@ -84,6 +128,8 @@ _SECTIONS: dict[str, type] = {
     "control_plane": ControlPlaneConfig,
     "event_store": EventStoreConfig,
     "thresholds": Thresholds,
+    "gate": GateConfig,
+    "reports": ReportsConfig,
 }
 _REQUIRED_SECTIONS = ("control_plane", "event_store", "brokers")
 
@@ -110,7 +156,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
 
-    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers"})
+    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo"})
     if unknown:
         raise ManifestError(f"{path}: unknown section [{unknown[0]}]")
     for name in _REQUIRED_SECTIONS:
@@ -152,8 +198,35 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         event_store=event_store,
         brokers=brokers,
         thresholds=sections.get("thresholds", Thresholds()),
+        slo=_slos(raw.get("slo", {}), path),
+        gate=sections.get("gate", GateConfig()),
+        reports=sections.get("reports", ReportsConfig()),
         digest=hashlib.sha256(raw_bytes).hexdigest(),
     )
+
+
+def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
+    """The SLO defaults with each `[slo.<name>]` table's keys laid over them."""
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{path}: [slo] must hold tables like [slo.run_success]")
+    slos = dict(SLO_DEFAULTS)
+    for name, table in raw.items():
+        if name not in SLO_DEFAULTS:
+            raise ManifestError(
+                f"{path}: unknown SLO [slo.{name}]; known: {', '.join(SLO_DEFAULTS)}"
+            )
+        given = _record(SloConfig, {**_as_toml(SLO_DEFAULTS[name]), **table}, path,
+                        f"[slo.{name}]") if isinstance(table, dict) else None
+        if given is None:
+            raise ManifestError(f"{path}: [slo.{name}] must be a table")
+        if not 0 < given.objective < 1:
+            raise ManifestError(f"{path}: [slo.{name}] objective: must be between 0 and 1")
+        slos[name] = given
+    return slos
+
+
+def _as_toml(record: object) -> dict:
+    return {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
 
 
 def _check_brokers(brokers: list[BrokerConfig], path: Path) -> None:

@@ -56,6 +56,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="also write the run's verdict and every check's outcome as JSON to PATH",
     )
     group.addoption(
+        "--ops-as-of",
+        dest="ops_as_of",
+        metavar="TIMESTAMP",
+        help="evaluate SLOs as of this instant (RFC 3339, e.g. 2026-11-20T09:00:00Z)",
+    )
+    group.addoption(
         "--ops-sandbox-days", dest="ops_sandbox_days", type=int, help="days of sandbox history"
     )
     group.addoption(
