@@ -18,7 +18,7 @@ from tradeops.connectors.oanda import OandaBroker
 from tradeops.plugin import SESSION
 from tradeops.probe import PlatformVerdict
 
-pytest_plugins = ["tradeops.plugin"]
+pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]
 
 
 @pytest.fixture(scope="session")

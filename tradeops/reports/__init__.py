@@ -1,0 +1,1 @@
+"""The paper trail: reports kept, indexed and tamper-evident."""
