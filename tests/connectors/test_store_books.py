@@ -1,0 +1,109 @@
+"""The store's books and shape, hand-computed on small real WAL stores."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+
+from tests.storebuilder import ACCOUNT, NOW_MS, StoreBuilder
+from tradeops.connectors.event_store import EventStore
+
+HOUR = 3_600_000
+
+
+def closed(builder: StoreBuilder, run_id: str, pl: str, ts: int) -> None:
+    builder.event(
+        "TRADE_CLOSED",
+        ts=ts,
+        run_id=run_id,
+        payload={"broker_trade_id": "7", "units": -1000, "realized_pl": pl},
+    )
+
+
+def test_trade_stats_count_wins_pl_days_and_the_worst_fall(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.run_started("r-1", ts=NOW_MS - 30 * HOUR)
+    b.run_started("r-2", ts=NOW_MS - 4 * HOUR)
+    # Cumulative P&L: 10, 4, -6, 9, 7 -> peak 10, trough -6: the worst fall is 16.
+    for k, pl in enumerate(["10", "-6", "-10", "15", "-2"]):
+        closed(b, "r-2", pl, NOW_MS - 3 * HOUR + k * 1000)
+    stats = EventStore(b.write()).trade_stats("mr-eurusd-01", NOW_MS - 48 * HOUR)
+    assert (stats.trades, stats.wins, stats.total_pl) == (5, 2, 7.0)
+    assert stats.days == 2
+    assert stats.max_drawdown_pl == 16.0
+
+
+def test_trade_stats_ignore_other_strategies_old_trades_and_bad_payloads(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.run_started("r-1", ts=NOW_MS - HOUR)
+    b.run_started("r-9", strategy_id="tf-gbpusd-02", ts=NOW_MS - HOUR)
+    closed(b, "r-1", "5", NOW_MS - 100 * HOUR)  # before the window
+    closed(b, "r-9", "50", NOW_MS - 1000)  # another strategy
+    b.event("TRADE_CLOSED", run_id="r-1", payload="{not json")
+    closed(b, "r-1", "-3", NOW_MS - 500)
+    stats = EventStore(b.write()).trade_stats("mr-eurusd-01", NOW_MS - 2 * HOUR)
+    assert (stats.trades, stats.wins, stats.total_pl, stats.max_drawdown_pl) == (1, 0, -3.0, 3.0)
+
+
+def snapshot(b: StoreBuilder, nav: str, unrealized: str, ts: int) -> None:
+    b.event(
+        "ACCOUNT_SNAPSHOT",
+        ts=ts,
+        account_id=ACCOUNT,
+        payload={"nav": nav, "balance": nav, "unrealized_pl": unrealized, "margin_used": "0"},
+    )
+
+
+def test_nav_peak_and_the_snapshot_before_a_time(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    snapshot(b, "100000.00", "0", NOW_MS - 50 * HOUR)
+    snapshot(b, "104000.50", "12.5", NOW_MS - 20 * HOUR)
+    snapshot(b, "99000.00", "-40", NOW_MS - 2 * HOUR)
+    store = EventStore(b.write())
+    assert store.nav_peak(ACCOUNT, NOW_MS - 30 * HOUR) == Decimal("104000.5")
+    assert store.nav_peak(ACCOUNT, NOW_MS - HOUR) is None
+    before = store.snapshot_before(ACCOUNT, NOW_MS - 10 * HOUR)
+    assert (before.nav, before.unrealized_pl, before.ts) == (
+        Decimal("104000.50"),
+        Decimal("12.5"),
+        NOW_MS - 20 * HOUR,
+    )
+    assert store.snapshot_before(ACCOUNT, NOW_MS - 60 * HOUR) is None
+
+
+def test_realized_pl_sums_the_accounts_closed_trades_after_a_time(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.run_started("r-1", ts=NOW_MS - 5 * HOUR)
+    closed(b, "r-1", "12.50", NOW_MS - 4 * HOUR)
+    closed(b, "r-1", "-2.25", NOW_MS - 2 * HOUR)
+    store = EventStore(b.write())
+    assert store.realized_pl(ACCOUNT, NOW_MS - 3 * HOUR) == Decimal("-2.25")
+    assert store.realized_pl(ACCOUNT, NOW_MS - 10 * HOUR) == Decimal("10.25")
+
+
+def test_schema_lists_the_contracts_columns_and_indexes(tmp_path):
+    store = EventStore(StoreBuilder(tmp_path / "events.sqlite").write())
+    columns, indexes = store.schema()
+    assert columns["seq"] == "INTEGER" and columns["payload"] == "TEXT"
+    assert indexes["events_type_ts"] == ["type", "ts"]
+    assert indexes["events_run"] == ["run_id", "run_seq"]
+
+
+def test_a_dropped_index_is_gone_from_the_schema(tmp_path):
+    path = StoreBuilder(tmp_path / "events.sqlite").write()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX events_type_ts")
+    assert "events_type_ts" not in EventStore(path).schema()[1]
+
+
+def test_a_timestamp_that_goes_back_is_named_by_its_seq(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    for ts in (1000, 2000, 3000, 1500, 3500, 3400):
+        b.event("HEARTBEAT", ts=NOW_MS + ts)
+    store = EventStore(b.write())
+    assert store.ts_regressions(100, tolerance_ms=0) == [
+        (4, NOW_MS + 1500, NOW_MS + 3000),
+        (6, NOW_MS + 3400, NOW_MS + 3500),
+    ]
+    assert store.ts_regressions(100, tolerance_ms=1000) == [(4, NOW_MS + 1500, NOW_MS + 3000)]
+    assert store.ts_regressions(2, tolerance_ms=0) == [(6, NOW_MS + 3400, NOW_MS + 3500)]

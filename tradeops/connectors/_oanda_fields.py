@@ -1,0 +1,116 @@
+"""Typed reading of OANDA JSON: every missing or mistyped field is named by its path.
+
+`Fields(body, "account").decimal("NAV")` returns a Decimal or raises
+`Malformed("account.NAV: expected a decimal string, got None")`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+
+class Malformed(ValueError):
+    """An OANDA answer lacks a field or has it in the wrong type; the message names it."""
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _joined(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+class Fields:
+    """A JSON object from an OANDA answer, read field by field with clear failures."""
+
+    __slots__ = ("_data", "where")
+
+    def __init__(self, data: object, where: str = "") -> None:
+        if not isinstance(data, dict):
+            raise Malformed(f"{where or 'answer'}: expected an object, got {_shown(data)}")
+        self._data = data
+        self.where = where
+
+    def has(self, key: str) -> bool:
+        """True if the field is present and not null."""
+        return self._data.get(key) is not None
+
+    def _fail(self, key: str, expected: str) -> Malformed:
+        return Malformed(
+            f"{_joined(self.where, key)}: expected {expected}, got {_shown(self._data.get(key))}"
+        )
+
+    def text(self, key: str) -> str:
+        """A string field (ids, names)."""
+        value = self._data.get(key)
+        if not isinstance(value, str):
+            raise self._fail(key, "a string")
+        return value
+
+    def decimal(self, key: str) -> Decimal:
+        """A money/price/units field: a decimal string as OANDA sends it, never a float."""
+        value = self._data.get(key)
+        if isinstance(value, str):
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = None
+            if number is not None and number.is_finite():
+                return number
+        raise self._fail(key, "a decimal string")
+
+    def integer(self, key: str) -> int:
+        """A count field: a JSON integer (true/false are not counts)."""
+        value = self._data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._fail(key, "an integer")
+        return value
+
+    def boolean(self, key: str) -> bool:
+        """A true/false field."""
+        value = self._data.get(key)
+        if not isinstance(value, bool):
+            raise self._fail(key, "true or false")
+        return value
+
+    def time(self, key: str) -> datetime:
+        """An RFC 3339 time (up to nanoseconds, kept to microseconds) as an aware UTC datetime."""
+        value = self._data.get(key)
+        if isinstance(value, str):
+            try:
+                moment = datetime.fromisoformat(value)
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is not None:
+                return moment.astimezone(UTC)
+        raise self._fail(key, "an RFC 3339 time with a UTC offset")
+
+    def object(self, key: str) -> Fields:
+        """A nested object field."""
+        if not isinstance(self._data.get(key), dict):
+            raise self._fail(key, "an object")
+        return Fields(self._data[key], _joined(self.where, key))
+
+    def objects(self, key: str) -> list[Fields]:
+        """A list-of-objects field, each item named by its index."""
+        items = self._data.get(key)
+        if not isinstance(items, list):
+            raise self._fail(key, "a list")
+        where = _joined(self.where, key)
+        return [Fields(item, _joined(where, i)) for i, item in enumerate(items)]
+
+    def texts(self, key: str) -> list[str]:
+        """A list-of-strings field (e.g. page URLs)."""
+        items = self._data.get(key)
+        if not isinstance(items, list):
+            raise self._fail(key, "a list")
+        for i, item in enumerate(items):
+            if not isinstance(item, str):
+                where = _joined(_joined(self.where, key), i)
+                raise Malformed(f"{where}: expected a string, got {_shown(item)}")
+        return list(items)
