@@ -6,6 +6,7 @@ the check that reads it (with the connector's message), not every check's setup.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -15,16 +16,10 @@ from tradeops.config import Manifest
 from tradeops.connectors.control_plane import ControlPlane
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
-from tradeops.plugin import SESSION
+from tradeops.exposure import conversion_pairs, net_exposure
 from tradeops.probe import PlatformVerdict
 
 pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]
-
-
-@pytest.fixture(scope="session")
-def ops(pytestconfig: pytest.Config) -> OpsSession:
-    """The platform under check for this session."""
-    return pytestconfig.stash[SESSION]
 
 
 @pytest.fixture(scope="session")
@@ -76,3 +71,78 @@ def brokers(manifest: Manifest) -> Iterator[dict[str, OandaBroker]]:
 def slo_now_ms(ops: OpsSession) -> int:
     """The instant SLOs are judged at: --ops-as-of, else the session clock."""
     return ops.slo_now_ms
+
+
+# -- facts shared by the layer-2 and layer-3 checks, read once per worker ---------------
+
+
+@pytest.fixture(scope="session")
+def live_runs(event_store: EventStore, now_ms: int) -> dict:
+    """strategy id -> its live run (the newest, if a strategy has several)."""
+    runs = sorted(event_store.live_runs(now_ms), key=lambda run: run.started_seq)
+    return {run.strategy_id: run for run in runs}
+
+
+@pytest.fixture(scope="session")
+def store_positions(event_store: EventStore) -> dict:
+    """(account, instrument) -> the store's net units."""
+    return event_store.net_positions()
+
+
+@pytest.fixture(scope="session")
+def unresolved_alerts(event_store: EventStore) -> list:
+    return event_store.unresolved_alerts()
+
+
+@pytest.fixture(scope="session")
+def pending_gates(event_store: EventStore) -> list:
+    return event_store.pending_gates()
+
+
+@pytest.fixture(scope="session")
+def backtests(control_plane: ControlPlane) -> dict:
+    """strategy id -> what its backtest promised."""
+    return {s.strategy_id: s.backtest for s in control_plane.strategies()}
+
+
+def _broker_of(manifest: Manifest, brokers: dict[str, OandaBroker], account: str) -> OandaBroker:
+    return next(brokers[b.name] for b in manifest.brokers if account in b.accounts)
+
+
+@pytest.fixture(scope="session")
+def account_summary(manifest, brokers):
+    """account -> the broker's account summary, fetched once per worker."""
+    return functools.cache(lambda account: _broker_of(manifest, brokers, account).summary(account))
+
+
+@pytest.fixture(scope="session")
+def broker_positions(manifest, brokers):
+    """account -> {instrument: net units} of the broker's open positions."""
+
+    @functools.cache
+    def positions(account: str) -> dict[str, int]:
+        broker = _broker_of(manifest, brokers, account)
+        return {
+            p.instrument: int(p.net_units)
+            for p in broker.open_positions(account)
+            if int(p.net_units)
+        }
+
+    return positions
+
+
+@pytest.fixture(scope="session")
+def currency_exposure(manifest, brokers, broker_positions):
+    """account -> {currency: net exposure in the home currency}."""
+
+    @functools.cache
+    def exposure(account: str) -> dict:
+        positions = broker_positions(account)
+        if not positions:
+            return {}
+        broker = _broker_of(manifest, brokers, account)
+        prices = broker.pricing(account, conversion_pairs(list(positions)))
+        mids = {p.instrument: (p.bid + p.ask) / 2 for p in prices}
+        return net_exposure(positions, mids)
+
+    return exposure

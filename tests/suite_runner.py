@@ -47,21 +47,37 @@ def _name(check: dict) -> str:
     return check["check"] + (f"[{check['subject']}]" if check["subject"] else "")
 
 
-def run_suite(tmp_path: Path, *args: str, env: dict | None = None, cwd: Path | None = None,
-              paths: tuple[str, ...] = ("checks",)) -> SuiteRun:
+def run_suite(
+    tmp_path: Path,
+    *args: str,
+    env: dict | None = None,
+    cwd: Path | None = None,
+    paths: tuple[str, ...] = ("checks",),
+) -> SuiteRun:
     """Run `pytest <paths> <args>` in a child process with a JSON summary and an HTML report."""
     summary_path = tmp_path / "summary.json"
     child_env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
     child_env["TRADEOPS_CACHE"] = os.environ.get("TRADEOPS_CACHE", str(REPO / ".cache-tests"))
     child_env.update(env or {})
     command = [
-        sys.executable, "-m", "pytest", *(str(REPO / p) for p in paths),
-        f"--ops-json={summary_path}", f"--html={tmp_path / 'report.html'}",
-        "-p", "no:randomly", *args,
+        sys.executable,
+        "-m",
+        "pytest",
+        *(str(REPO / p) for p in paths),
+        f"--ops-json={summary_path}",
+        f"--html={tmp_path / 'report.html'}",
+        "-p",
+        "no:randomly",
+        *args,
     ]
     done = subprocess.run(
-        command, cwd=cwd or tmp_path, env=child_env, capture_output=True, text=True,
-        timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
+        command,
+        cwd=cwd or tmp_path,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT_S,
+        stdin=subprocess.DEVNULL,
     )
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     return SuiteRun(done.returncode, done.stdout + done.stderr, summary)

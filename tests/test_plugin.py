@@ -52,7 +52,11 @@ def test_a_check_without_severity_runbook_or_layer_fails_saying_so(tmp_path):
     manifest.write_text(GOOD.replace("CONTROL_PLANE_TOKEN", "T").replace("OANDA_TOKEN", "T"))
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:randomly", f"--ops-config={manifest}"],
-        cwd=project, env={**os.environ, "T": "t"}, capture_output=True, text=True, timeout=60,
+        cwd=project,
+        env={**os.environ, "T": "t"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert done.returncode == 1, done.stdout
     assert "test_bare.py::test_bare is not a valid check" in done.stdout

@@ -48,8 +48,9 @@ class CheckMeta:
         if self.severity not in SEVERITIES:
             out.append(f'needs @pytest.mark.severity(level="P0".."P3"), has {self.severity!r}')
         if self.runbook is None or runbook(self.runbook) is None:
-            out.append(f"needs @pytest.mark.runbook(id=...) naming a known runbook, has "
-                       f"{self.runbook!r}")
+            out.append(
+                f"needs @pytest.mark.runbook(id=...) naming a known runbook, has {self.runbook!r}"
+            )
         if self.layer is None:
             out.append("needs a layer marker: platform, strategy or portfolio")
         return out

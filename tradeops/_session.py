@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -89,7 +89,7 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
 def probe(session: OpsSession) -> None:
     """Decide the platform verdict once (controller only)."""
     if session.manifest is not None:
-        session.verdict = probe_platform(session.manifest)
+        session.verdict = probe_platform(session.manifest, session.now_ms)
 
 
 def close_session(session: OpsSession) -> None:
@@ -136,9 +136,7 @@ def _start_sandbox(config: pytest.Config, scenario: str):
         raise pytest.UsageError(f"the sandbox did not start: {exc}") from None
     except Exception as exc:  # a sandbox bug must read as one line, not an INTERNALERROR
         sandbox.stop()
-        raise pytest.UsageError(
-            f"the sandbox did not start: {type(exc).__name__}: {exc}"
-        ) from None
+        raise pytest.UsageError(f"the sandbox did not start: {type(exc).__name__}: {exc}") from None
     # Workers inherit the controller's environment: that is how they get the tokens.
     os.environ.update(sandbox.environ)
     return sandbox

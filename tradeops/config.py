@@ -27,9 +27,8 @@ class ManifestError(Exception):
     """The manifest cannot be used; the message names the file and the key."""
 
 
-def _resolved(default=None):
-    """A field filled in by the loader, never read from TOML (tokens)."""
-    return field(default=default, compare=False, metadata={"toml": False})
+# Tokens are filled in by the loader from the environment, never read from TOML.
+_NOT_TOML = {"toml": False}
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class ControlPlaneConfig:
     url: str
     token_env: str | None = None
     timeout_s: float = 5.0
-    token: Secret | None = _resolved()
+    token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class BrokerConfig:
     token_env: str
     accounts: list[str]
     timeout_s: float = 5.0
-    token: Secret | None = _resolved()
+    token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
 @dataclass(frozen=True)
@@ -62,6 +61,41 @@ class Thresholds:
 
     # A run is stale when its last HEARTBEAT is older than this many heartbeat intervals.
     stale_after_heartbeats: float = 3.0
+    # The platform's own detector may take this long past the threshold to fire.
+    stale_detection_grace_s: float = 30.0
+    control_plane_latency_ms: float = 1000.0
+    # While the market is open, a price older than this is stale.
+    price_stale_after_s: float = 60.0
+    # While runs are live, the newest event must be younger than this.
+    store_write_stale_after_s: float = 60.0
+    wal_max_mb: float = 256.0
+    clock_skew_max_s: float = 5.0
+    # A ts that goes back more than this against seq order is an out-of-order append.
+    sequence_tolerance_s: float = 1.0
+
+
+@dataclass(frozen=True)
+class TrackingConfig:
+    """How far paper trading may drift from what the backtest promised."""
+
+    window_days: float = 30.0
+    min_trades: int = 20  # fewer closed trades than this is "insufficient data"
+    trades_per_day_tolerance: float = 0.5  # relative to the backtest
+    win_rate_tolerance: float = 0.15  # absolute
+    avg_pl_tolerance: float = 1.0  # relative to the backtest's magnitude
+    max_drawdown_factor: float = 2.0  # paper drawdown may be up to this times the backtest's
+
+
+@dataclass(frozen=True)
+class PortfolioConfig:
+    """Portfolio limits, per account, in fractions of NAV."""
+
+    max_drawdown: float = 0.10
+    max_daily_loss: float = 0.03
+    margin_closeout_warning: float = 0.5
+    margin_closeout_critical: float = 0.8
+    max_currency_exposure: float = 10.0  # net exposure per currency, in multiples of NAV
+    pnl_tolerance: float = 1.0  # account currency: NAV change vs P&L of the strategies
 
 
 @dataclass(frozen=True)
@@ -112,6 +146,8 @@ class Manifest:
     event_store: EventStoreConfig
     brokers: list[BrokerConfig]
     thresholds: Thresholds = field(default_factory=Thresholds)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
+    portfolio: PortfolioConfig = field(default_factory=PortfolioConfig)
     slo: dict[str, SloConfig] = field(default_factory=lambda: dict(SLO_DEFAULTS))
     gate: GateConfig = field(default_factory=GateConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
@@ -128,6 +164,8 @@ _SECTIONS: dict[str, type] = {
     "control_plane": ControlPlaneConfig,
     "event_store": EventStoreConfig,
     "thresholds": Thresholds,
+    "tracking": TrackingConfig,
+    "portfolio": PortfolioConfig,
     "gate": GateConfig,
     "reports": ReportsConfig,
 }
@@ -198,6 +236,8 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         event_store=event_store,
         brokers=brokers,
         thresholds=sections.get("thresholds", Thresholds()),
+        tracking=sections.get("tracking", TrackingConfig()),
+        portfolio=sections.get("portfolio", PortfolioConfig()),
         slo=_slos(raw.get("slo", {}), path),
         gate=sections.get("gate", GateConfig()),
         reports=sections.get("reports", ReportsConfig()),
@@ -215,8 +255,11 @@ def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
             raise ManifestError(
                 f"{path}: unknown SLO [slo.{name}]; known: {', '.join(SLO_DEFAULTS)}"
             )
-        given = _record(SloConfig, {**_as_toml(SLO_DEFAULTS[name]), **table}, path,
-                        f"[slo.{name}]") if isinstance(table, dict) else None
+        given = (
+            _record(SloConfig, {**_as_toml(SLO_DEFAULTS[name]), **table}, path, f"[slo.{name}]")
+            if isinstance(table, dict)
+            else None
+        )
         if given is None:
             raise ManifestError(f"{path}: [slo.{name}] must be a table")
         if not 0 < given.objective < 1:

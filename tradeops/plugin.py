@@ -27,6 +27,7 @@ from tradeops._render import (
     render_failure,
 )
 from tradeops.findings import SEVERITIES
+from tradeops.scheduled import ScheduledStrategy
 
 SESSION = pytest.StashKey[_session.OpsSession]()
 CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
@@ -70,6 +71,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type=int,
         help="number of sandbox strategies",
     )
+
+
+@pytest.fixture(scope="session")
+def ops(pytestconfig: pytest.Config) -> _session.OpsSession:
+    """The platform under check for this session (manifest, clock, layer-1 verdict)."""
+    return pytestconfig.stash[SESSION]
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -123,14 +130,55 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         _session.probe(session.config.stash[SESSION])
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    # Layer 2 runs once per scheduled strategy, layer 3 once per account: the lists come
+    # from the controller's probe, so every xdist worker collects the same items.
+    ops = metafunc.config.stash[SESSION]
+    if "strategy" in metafunc.fixturenames:
+        params, ids = _parametrize_strategies(ops)
+        metafunc.parametrize("strategy", params, ids=ids)
+    if "account" in metafunc.fixturenames:
+        accounts = [a for _, a in ops.manifest.accounts] if ops.manifest else []
+        metafunc.parametrize("account", accounts or [None], ids=accounts or ["no-account"])
+
+
+def _parametrize_strategies(ops: _session.OpsSession) -> tuple[list, list[str]]:
+    verdict = ops.verdict
+    if verdict is None or verdict.strategies is None:
+        why = "no platform" if verdict is None else verdict.strategies_error
+        return [
+            pytest.param(
+                None,
+                marks=pytest.mark.skip(reason=f"unreliable: scheduled strategies unknown ({why})"),
+            )
+        ], ["unknown"]
+    if not verdict.strategies:
+        return [pytest.param(None, marks=pytest.mark.skip(reason="no strategy is scheduled"))], [
+            "none-scheduled"
+        ]
+    strategies = [ScheduledStrategy(**s) for s in verdict.strategies]
+    return strategies, [s.strategy_id for s in strategies]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     ops = config.stash[SESSION]
     checks = [item for item in items if _is_check(item)]
-    if ops.verdict is not None and ops.verdict.red:
-        reason = f"unreliable: platform layer red ({', '.join(ops.verdict.red_checks)})"
+    verdict = ops.verdict
+    if verdict is not None and verdict.red:
+        reason = f"unreliable: platform layer red ({', '.join(verdict.red_checks)})"
         for item in checks:
             if item.get_closest_marker("strategy") or item.get_closest_marker("portfolio"):
                 item.add_marker(pytest.mark.skip(reason=reason))
+    elif verdict is not None:
+        for item in checks:
+            callspec = getattr(item, "callspec", None)
+            account = callspec.params.get("account") if callspec else None
+            if item.get_closest_marker("portfolio") and account in verdict.diverged:
+                item.add_marker(
+                    pytest.mark.skip(
+                        reason=(f"unreliable: {verdict.diverged[account]} (positions_match_broker)")
+                    )
+                )
     # Skip, never deselect (xdist workers must collect the same items); a stable sort
     # keeps each layer's own order: platform, then strategy, then portfolio.
     rank = {layer: i for i, layer in enumerate(LAYERS)}
@@ -168,8 +216,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         summary = report.longrepr[2]
     if report.when == "call" or report.failed or report.skipped:
         outcome = "error" if report.failed and report.when != "call" else report.outcome
-        meta = CheckMeta(**{**meta.__dict__, "outcome": outcome,
-                            "effective_severity": severity, "summary": summary})
+        meta = CheckMeta(
+            **{
+                **meta.__dict__,
+                "outcome": outcome,
+                "effective_severity": severity,
+                "summary": summary,
+            }
+        )
         report.user_properties = [p for p in report.user_properties if p[0] != PROPERTY]
         report.user_properties.append((PROPERTY, meta.to_json()))
     return report
@@ -186,8 +240,11 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         return
     ops = config.stash[SESSION]
     failed = _failed_checks(terminalreporter)
-    skipped = [m for r in terminalreporter.stats.get("skipped", [])
-               if (m := CheckMeta.from_report(r)) is not None]
+    skipped = [
+        m
+        for r in terminalreporter.stats.get("skipped", [])
+        if (m := CheckMeta.from_report(r)) is not None
+    ]
     if ops.manifest is None and not failed:
         return
     tr = terminalreporter
@@ -203,17 +260,22 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         counts = {s: sum(m.effective_severity == s for m in failed) for s in SEVERITIES}
         top = next(s for s in SEVERITIES if counts[s]) if any(counts.values()) else "P?"
         detail = ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
-        tr.write_line(f"RED: highest severity {top}: {len(failed)} check(s) failed ({detail})",
-                      red=True, bold=True)
+        tr.write_line(
+            f"RED: highest severity {top}: {len(failed)} check(s) failed ({detail})",
+            red=True,
+            bold=True,
+        )
         for meta in sorted(failed, key=lambda m: m.effective_severity or "P9"):
             subject = f"[{meta.subject}]" if meta.subject else ""
-            tr.write_line(f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}",
-                          red=True)
+            tr.write_line(
+                f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}", red=True
+            )
             for line in next_step_lines(meta):
                 tr.write_line(f"  {line.strip()}")
     if unreliable:
-        tr.write_line(f"{len(unreliable)} check(s) not judged: {unreliable[0].summary}",
-                      yellow=True)
+        tr.write_line(
+            f"{len(unreliable)} check(s) not judged: {unreliable[0].summary}", yellow=True
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -237,5 +299,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if ops.verdict is None:
         return []
     state = "red: " + ", ".join(ops.verdict.red_checks) if ops.verdict.red else "green"
-    return [f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
-            f"tradeops: session clock {json.dumps(ops.now_ms)} ms"]
+    return [
+        f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
+        f"tradeops: session clock {json.dumps(ops.now_ms)} ms",
+    ]

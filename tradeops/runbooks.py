@@ -25,7 +25,9 @@ class Runbook:
     isolate: str
     resolve: str
     verify: str
-    document: str = "Log the incident with the report path; update this runbook if a step was wrong."
+    document: str = (
+        "Log the incident with the report path; update this runbook if a step was wrong."
+    )
 
     @property
     def link(self) -> str:

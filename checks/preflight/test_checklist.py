@@ -65,8 +65,11 @@ def test_control_summary(control_plane, event_store, manifest, now_ms):
         run = runs[detection.run_id]
         if run.last_heartbeat_ts is None or detection.ts >= run.last_heartbeat_ts:
             findings.append(
-                Finding("the platform's staleness detector fired (STALE_DETECTED) and no "
-                        "heartbeat has followed", _where(run, detection.seq))
+                Finding(
+                    "the platform's staleness detector fired (STALE_DETECTED) and no "
+                    "heartbeat has followed",
+                    _where(run, detection.seq),
+                )
             )
     findings += _summary_disagreements(summary, runs, stale_in_store, gaps)
     expect_none(findings)
@@ -84,19 +87,32 @@ def _summary_disagreements(summary, runs, stale_in_store, gaps) -> list[Finding]
     for run_id, run in runs.items():
         said = reported.get(run_id)
         if said is None:
-            found.append(Finding("running in the store but missing from the control summary",
-                                 _where(run)))
+            found.append(
+                Finding("running in the store but missing from the control summary", _where(run))
+            )
             continue
         if run_id in stale_in_store and not said.stale:
-            found.append(Finding("the control summary says fresh; the store says stale",
-                                 _where(run, run.last_heartbeat_seq)))
+            found.append(
+                Finding(
+                    "the control summary says fresh; the store says stale",
+                    _where(run, run.last_heartbeat_seq),
+                )
+            )
         if said.gaps != gap_count.get(run_id, 0):
-            found.append(Finding(f"the control summary reports {said.gaps} gap(s); the store "
-                                 f"has {gap_count.get(run_id, 0)}", _where(run)))
+            found.append(
+                Finding(
+                    f"the control summary reports {said.gaps} gap(s); the store "
+                    f"has {gap_count.get(run_id, 0)}",
+                    _where(run),
+                )
+            )
     for run_id in sorted(set(reported) - set(runs)):
         if reported[run_id].state == "running":
-            found.append(Finding("the control summary says running; the store has no live run",
-                                 Where(run=run_id)))
+            found.append(
+                Finding(
+                    "the control summary says running; the store has no live run", Where(run=run_id)
+                )
+            )
     return found
 
 
@@ -105,7 +121,7 @@ def _summary_disagreements(summary, runs, stale_in_store, gaps) -> list[Finding]
 @pytest.mark.runbook(id="broker-unreachable")
 def test_broker_reachability(platform_verdict):
     """2. Broker accounts reachable: /api/health is 200 "ok", OANDA answers for every account."""
-    expect_none(platform_verdict.of("broker_reachability"))
+    platform_verdict.expect_green("broker_reachability")
 
 
 @pytest.mark.platform
@@ -113,7 +129,7 @@ def test_broker_reachability(platform_verdict):
 @pytest.mark.runbook(id="event-store-wal")
 def test_wal_mode(platform_verdict):
     """3. Event store in WAL mode: no journaling-mode mismatch."""
-    expect_none(platform_verdict.of("wal_mode"))
+    platform_verdict.expect_green("wal_mode")
 
 
 @pytest.mark.strategy

@@ -33,8 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     from tradeops.sandbox.generator import StoreParams
     from tradeops.sandbox.platform import Sandbox, SandboxError
 
-    sizes = {"days": args.days, "strategies": args.strategies,
-             "heartbeat_interval_s": args.heartbeat_interval}
+    sizes = {
+        "days": args.days,
+        "strategies": args.strategies,
+        "heartbeat_interval_s": args.heartbeat_interval,
+    }
     params = StoreParams(**{k: v for k, v in sizes.items() if v is not None})
     sandbox = Sandbox(args.scenario, directory=args.dir.resolve(), params=params)
     try:

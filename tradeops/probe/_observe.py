@@ -1,0 +1,137 @@
+"""Look at the live platform once: every network call concurrent, every failure kept as data.
+
+A hung broker must cost one timeout for the whole probe, so each call (health,
+strategies, and per account: summary, prices, positions) is its own job in a thread
+pool. The store is read first and locally: it says which instruments each account trades.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from tradeops.config import Manifest
+from tradeops.connectors.control_plane import ControlPlane, Health, Strategy
+from tradeops.connectors.errors import PlatformError
+from tradeops.connectors.event_store import EventStore, Run
+from tradeops.connectors.oanda import OandaBroker
+
+# Traded when the store names no live run for an account: the price API is still probed.
+FALLBACK_INSTRUMENTS = ["EUR_USD"]
+SEQUENCE_LOOKBACK = 100_000  # recent events checked for out-of-order timestamps
+
+
+@dataclass
+class StoreFacts:
+    """What the probe read from the event store."""
+
+    journal_mode: str
+    newest: tuple[int, int] | None
+    live_runs: list[Run]
+    columns: dict[str, str]
+    indexes: dict[str, list[str]]
+    regressions: list[tuple[int, int, int]]
+    net_positions: dict[tuple[str, str], int]
+    wal_bytes: int
+
+
+@dataclass
+class Observed:
+    """One look at the platform; each part is its answer or the PlatformError it raised."""
+
+    at_ms: int
+    store: StoreFacts | PlatformError
+    health: Health | PlatformError | None = None
+    strategies: list[Strategy] | PlatformError | None = None
+    summaries: dict[str, Any] = field(default_factory=dict)
+    prices: dict[str, Any] = field(default_factory=dict)
+    positions: dict[str, Any] = field(default_factory=dict)
+
+    def account_errors(self) -> dict[str, PlatformError]:
+        """Accounts whose summary call failed: unreachable, by account id."""
+        return {a: r for a, r in self.summaries.items() if isinstance(r, PlatformError)}
+
+
+def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
+    """Read the store, then make every network call concurrently; never raise."""
+    store = guarded(lambda: _store_facts(manifest, now_ms, tolerance_ms))
+    observed = Observed(at_ms=now_ms, store=store)
+    traded: dict[str, set[str]] = {}
+    if isinstance(store, StoreFacts):
+        for run in store.live_runs:
+            if run.account_id and run.instrument:
+                traded.setdefault(run.account_id, set()).add(run.instrument)
+
+    cp = manifest.control_plane
+    jobs: dict[tuple[str, str], Callable[[], object]] = {
+        ("health", ""): lambda: _call_control_plane(cp, "health"),
+        ("strategies", ""): lambda: _call_control_plane(cp, "strategies"),
+    }
+    for broker, account in manifest.accounts:
+        instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
+        jobs[("summaries", account)] = _broker_call(broker, "summary", account)
+        jobs[("prices", account)] = _broker_call(broker, "pricing", account, instruments)
+        jobs[("positions", account)] = _broker_call(broker, "open_positions", account)
+    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+        futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
+        for (part, account), future in futures.items():
+            result = future.result()
+            if account:
+                getattr(observed, part)[account] = result
+            else:
+                setattr(observed, part, result)
+    return observed
+
+
+def guarded(job: Callable[[], object]) -> Any:
+    """Run one observation; a PlatformError (or a bug) becomes the result, not a crash."""
+    try:
+        return job()
+    except PlatformError as exc:
+        return exc
+    except Exception as exc:  # a bug in a connector must still not be an INTERNALERROR
+        return PlatformError(f"unexpected {type(exc).__name__} while probing: {exc}")
+
+
+def _call_control_plane(cp, method: str) -> object:
+    with ControlPlane(cp.url, cp.token, cp.timeout_s) as client:
+        return getattr(client, method)()
+
+
+def _broker_call(broker, method: str, *args: object) -> Callable[[], object]:
+    def job() -> object:
+        with OandaBroker(broker.name, broker.url, broker.token, broker.timeout_s) as client:
+            return getattr(client, method)(*args)
+
+    return job
+
+
+def _store_facts(manifest: Manifest, now_ms: int, tolerance_ms: int) -> StoreFacts:
+    path = manifest.event_store.path
+    with EventStore(path, manifest.event_store.busy_timeout_s) as store:
+        columns, indexes = store.schema()
+        return StoreFacts(
+            journal_mode=store.journal_mode(),
+            newest=store.newest_event(),
+            live_runs=store.live_runs(now_ms),
+            columns=columns,
+            indexes=indexes,
+            regressions=store.ts_regressions(SEQUENCE_LOOKBACK, tolerance_ms),
+            net_positions=store.net_positions(),
+            wal_bytes=_size(f"{path}-wal"),
+        )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
+def elapsed_ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
