@@ -1,0 +1,147 @@
+"""The sandbox platform's heartbeat writer: keeps the live runs alive while the sandbox runs.
+
+    python -m tradeops.sandbox.writer --config DIR/sandbox.json
+
+Reads `store` and `live_runs` from sandbox.json, prints `READY`, then appends a HEARTBEAT
+for every live run with `heartbeats: true` each time its interval has passed, one short
+transaction per tick. It never changes the store's journal mode (the wal_off scenario
+must stay in rollback-journal mode) and exits on SIGTERM/SIGINT or when its parent is
+gone. Standard library only, so it starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sqlite3
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+BUSY_TIMEOUT_MS = 2_000  # a reader's lock (rollback-journal mode) is waited for, not fatal
+PARENT_POLL_S = 1.0
+MAX_SLEEP_S = 0.25  # keeps SIGTERM and the parent check prompt
+MAX_ERROR_LINES = 20  # stderr may be a pipe nobody drains: never flood it
+
+# run_seq is read inside the write transaction, so it stays contiguous whoever else writes.
+_APPEND = (
+    "INSERT INTO events (ts, type, run_id, run_seq, strategy_id, instrument, account_id, payload)"
+    " SELECT ?, 'HEARTBEAT', ?, coalesce(max(run_seq), 0) + 1, ?, ?, ?, '{}'"
+    " FROM events WHERE run_id = ?"
+)
+_LAST_BEAT = (
+    "SELECT ts FROM events WHERE run_id = ? AND type = 'HEARTBEAT' ORDER BY run_seq DESC LIMIT 1"
+)
+
+
+class Writer:
+    """Appends the live runs' heartbeats on time."""
+
+    def __init__(self, store: str, runs: list[dict[str, Any]]) -> None:
+        # mode=rw: a wrong path is an error, not a new empty database.
+        self.con = sqlite3.connect(
+            f"{Path(store).absolute().as_uri()}?mode=rw",
+            uri=True,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+        )
+        self.con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.runs = [r for r in runs if r.get("heartbeats")]
+        self.last = {r["run_id"]: self._last_beat(r["run_id"]) for r in self.runs}
+        self.errors = 0
+
+    def _last_beat(self, run_id: str) -> int:
+        row = self.con.execute(_LAST_BEAT, (run_id,)).fetchone()
+        if row is None:  # no heartbeat yet: count from the run's latest event
+            row = self.con.execute(
+                "SELECT max(ts) FROM events WHERE run_id = ?", (run_id,)
+            ).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def tick(self, now_ms: int) -> float:
+        """Write the heartbeats now due; seconds until the next one is."""
+        due = [
+            r
+            for r in self.runs
+            if now_ms - self.last[r["run_id"]] >= r["heartbeat_interval_s"] * 1000
+        ]
+        if due:
+            self._append(due, now_ms)
+        waits = [
+            (self.last[r["run_id"]] + r["heartbeat_interval_s"] * 1000 - now_ms) / 1000
+            for r in self.runs
+        ]
+        return max(0.01, min([MAX_SLEEP_S, *waits]))
+
+    def _append(self, due: list[dict[str, Any]], now_ms: int) -> None:
+        rows = [
+            (now_ms, r["run_id"], r["strategy_id"], r["instrument"], r["account_id"], r["run_id"])
+            for r in due
+        ]
+        try:
+            self.con.execute("BEGIN IMMEDIATE")
+            self.con.executemany(_APPEND, rows)
+            self.con.execute("COMMIT")
+        except sqlite3.OperationalError as exc:  # busy or locked: try again next tick
+            if self.con.in_transaction:
+                self.con.execute("ROLLBACK")
+            self._complain(f"heartbeat append failed, will retry: {exc}")
+            return
+        for r in due:
+            self.last[r["run_id"]] = now_ms
+
+    def _complain(self, message: str) -> None:
+        self.errors += 1
+        if self.errors <= MAX_ERROR_LINES:
+            print(f"tradeops.sandbox.writer: {message}", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Release the store."""
+        self.con.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the writer until SIGTERM or the parent's death; the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.writer")
+    parser.add_argument("--config", required=True, type=Path, help="the sandbox's sandbox.json")
+    args = parser.parse_args(argv)
+    try:
+        config = json.loads(args.config.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"tradeops.sandbox.writer: cannot read {args.config}: {exc}", file=sys.stderr)
+        return 1
+    parent = os.getppid()
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        writer = Writer(config["store"], config["live_runs"])
+    except (sqlite3.Error, KeyError, TypeError) as exc:
+        where = config.get("store") if isinstance(config, dict) else None
+        print(f"tradeops.sandbox.writer: cannot open the store {where}: {exc}", file=sys.stderr)
+        return 1
+    print("READY", flush=True)
+    next_parent_check = time.monotonic() + PARENT_POLL_S
+    try:
+        while not stopping:
+            wait = writer.tick(time.time_ns() // 1_000_000)
+            if time.monotonic() >= next_parent_check:
+                if os.getppid() != parent:  # the parent died: no orphan outlives it
+                    break
+                next_parent_check = time.monotonic() + PARENT_POLL_S
+            time.sleep(wait)
+    finally:
+        writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
