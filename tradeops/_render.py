@@ -12,6 +12,8 @@ from tradeops.findings import SEVERITIES, CheckFailed, Finding, highest
 from tradeops.runbooks import runbook
 
 LAYERS = ("platform", "strategy", "portfolio")
+# SLO checks (slo/) are not a health layer: they read history, and sort after the layers.
+SLO_MARKERS = ("slo", "promote_gate")
 PROPERTY = "tradeops"  # the user_properties key that carries CheckMeta across xdist
 
 
@@ -37,7 +39,7 @@ class CheckMeta:
         return cls(
             check=name.removeprefix("test_"),
             subject=callspec.id if callspec else None,
-            layer=next((layer for layer in LAYERS if item.get_closest_marker(layer)), None),
+            layer=_layer_of(item),
             severity=_marker_value(severity, "level"),
             runbook=_marker_value(book, "id"),
         )
@@ -52,7 +54,7 @@ class CheckMeta:
                 f"needs @pytest.mark.runbook(id=...) naming a known runbook, has {self.runbook!r}"
             )
         if self.layer is None:
-            out.append("needs a layer marker: platform, strategy or portfolio")
+            out.append("needs a layer marker: platform, strategy, portfolio (or slo)")
         return out
 
     def to_json(self) -> str:
@@ -65,6 +67,13 @@ class CheckMeta:
             if key == PROPERTY:
                 return cls(**json.loads(value))
         return None
+
+
+def _layer_of(item: pytest.Item) -> str | None:
+    layer = next((layer for layer in LAYERS if item.get_closest_marker(layer)), None)
+    if layer is None and any(item.get_closest_marker(m) for m in SLO_MARKERS):
+        return "slo"
+    return layer
 
 
 def _marker_value(marker: pytest.Mark | None, key: str) -> str | None:

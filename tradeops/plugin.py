@@ -181,7 +181,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 )
     # Skip, never deselect (xdist workers must collect the same items); a stable sort
     # keeps each layer's own order: platform, then strategy, then portfolio.
-    rank = {layer: i for i, layer in enumerate(LAYERS)}
+    rank = {layer: i for i, layer in enumerate((*LAYERS, "slo"))}
     items.sort(key=lambda item: rank.get(CheckMeta.of(item).layer, -1) if _is_check(item) else -1)
 
 
@@ -278,14 +278,29 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         )
 
 
+# Exit codes above pytest's own 0-5, so cron and alerting can tell how bad a red run is.
+EXIT_PAGE = 10  # a P0 or P1 check failed: page someone now
+EXIT_TICKET = 11  # only P2/P3 checks failed: open a ticket
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    path = config.getoption("ops_json")
-    if _is_worker(config) or not path or reporter is None:
+    if _is_worker(config) or reporter is None:
         return
     ops = config.stash[SESSION]
-    _summary.write(Path(path), _summary.summarize(ops, _summary.collect(reporter)))
+    summary = _summary.summarize(ops, _summary.collect(reporter))
+    if config.getoption("ops_json"):
+        _summary.write(Path(config.getoption("ops_json")), summary)
+    # Only a plain "tests failed" becomes a severity code; 2-5 (interrupted, internal
+    # error, usage error, nothing collected) stay pytest's. A failure with no valid
+    # severity (a malformed check) keeps 1.
+    if session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+        top = summary["highest_severity"]
+        if top in ("P0", "P1"):
+            session.exitstatus = EXIT_PAGE
+        elif top in ("P2", "P3"):
+            session.exitstatus = EXIT_TICKET
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
