@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from tradeops._render import CheckMeta
+from tradeops._render import LAYERS, CheckMeta
 from tradeops._session import OpsSession
 from tradeops.findings import SEVERITIES, highest
 
@@ -43,7 +43,7 @@ def summarize(ops: OpsSession, checks: list[dict]) -> dict:
             "severity": {s: sum(c["effective_severity"] == s for c in failed) for s in SEVERITIES},
             "layer": {
                 layer: sum(c["layer"] == layer for c in failed)
-                for layer in ("platform", "strategy", "portfolio")
+                for layer in (*LAYERS, "slo")
             },
         },
         "checks": checks,

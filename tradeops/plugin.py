@@ -10,7 +10,6 @@ runtest (markers checked, failures rendered severity-first) -> terminal summary
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -100,22 +99,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if _is_worker(config):
         ops = _session.OpsSession.from_workerinput(config.workerinput[_session.WORKERINPUT_KEY])
     else:
-        targeted = _checks_targeted(config)
-        ops = _session.open_session(config, targeted)
-        if targeted:
-            _default_html_report(config)
+        ops = _session.open_session(config, _checks_targeted(config))
     config.stash[SESSION] = ops
-
-
-def _default_html_report(config: pytest.Config) -> None:
-    """Every operational run leaves a self-contained HTML report under reports/."""
-    if getattr(config.option, "htmlpath", None) or not config.pluginmanager.hasplugin("html"):
-        return
-    now = datetime.now(UTC)
-    kind = "preflight" if "preflight" in (config.option.markexpr or "") else "full"
-    folder = config.rootpath / "reports" / now.strftime("%Y-%m-%d")
-    config.option.htmlpath = str(folder / f"{kind}-{now.strftime('%H%M%S-%f')}.html")
-    config.option.self_contained_html = True
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -213,7 +198,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             report.longrepr = render_failure(meta, severity, findings)
         summary = one_line(findings, f"{call.excinfo.typename}: {call.excinfo.value}")
     elif report.skipped and isinstance(report.longrepr, tuple):
-        summary = report.longrepr[2]
+        summary = report.longrepr[2].removeprefix("Skipped: ")
     if report.when == "call" or report.failed or report.skipped:
         outcome = "error" if report.failed and report.when != "call" else report.outcome
         meta = CheckMeta(

@@ -1,3 +1,266 @@
-"""pytest hooks for the paper trail (being written)."""
+"""pytest hooks for the paper trail: every operational run leaves a kept, indexed report.
+
+Loaded from the root conftest right after `tradeops.plugin`. On the controller of a run
+that targets operational checks it reserves reports/<date>/<kind>-<time>-<id>.html,
+points pytest-html and JUnit XML there, adds the severity/layer columns, the verdict and
+a vetted environment, then writes the JSON summary, records the files in the chain,
+applies retention and regenerates reports/index.html. `--html PATH` still wins: the
+report goes there, with its JSON and XML beside it, and is not part of the kept trail.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+
+from tradeops.plugin import SESSION, _checks_targeted
+from tradeops.reports import _environment, _html, _machine, _record, chain, paths
+
+TRAIL = pytest.StashKey["PaperTrail"]()
+# SLO figures for the JSON summary: slo/conftest.py's `record_slo` attaches each
+# SloResult.to_json() as this user property (it crosses xdist); the controller gathers
+# them here. The SLO table in the HTML is slo/conftest.py's own results_summary hook.
+SLO_RESULTS = pytest.StashKey[list[dict]]()
+SLO_PROPERTY = "tradeops_slo"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """--ops-reports-dir: where the kept reports, chain and index live."""
+    group = parser.getgroup("tradeops")
+    group.addoption(
+        "--ops-reports-dir",
+        dest="ops_reports_dir",
+        metavar="DIR",
+        help="keep reports, chain and index here (default: the manifest's [reports] dir, "
+        "else reports/ under the rootdir)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """On the controller of an operational run, open this run's paper trail."""
+    # Deliberately neither tryfirst nor trylast: this runs after tradeops.plugin's tryfirst
+    # configure (the session exists) and before pytest-html's and junitxml's, which read
+    # --html and --junitxml when they configure.
+    config.stash[SLO_RESULTS] = []
+    if hasattr(config, "workerinput"):
+        return
+    if config.option.collectonly or not _checks_targeted(config):
+        # No trail: only a --html the user typed stands (not a default set by another plugin).
+        config.option.htmlpath = getattr(config.known_args_namespace, "htmlpath", None)
+        return
+    trail = PaperTrail.open(config)
+    config.stash[TRAIL] = trail
+    config.pluginmanager.register(trail, "tradeops-paper-trail")
+
+
+class PaperTrail:
+    """One run's report files and the hooks that fill and record them (controller only)."""
+
+    def __init__(
+        self, config: pytest.Config, run: paths.RunPaths, root: Path | None, user_xml: Path | None
+    ) -> None:
+        self.config = config
+        self.run = run
+        self.root = root  # None: --html chose the place, so not part of the kept trail
+        self.user_xml = user_xml
+        self.environment: dict[str, str] = {}
+        self.data: dict | None = None
+        self.recorded: _record.Recorded | None = None
+        self.error: str | None = None
+        self._metadata_snapshot: dict | None = None
+        self._html_report = None
+
+    @classmethod
+    def open(cls, config: pytest.Config) -> PaperTrail:
+        """Decide where this run's files go and point pytest-html and JUnit there."""
+        ops = config.stash[SESSION]
+        option = config.option
+        kind = paths.report_kind(
+            option.markexpr, list(config.args), config.rootpath, config.invocation_params.dir
+        )
+        # known_args_namespace holds what the user typed (and addopts), untouched by any
+        # plugin that set a default into config.option before us.
+        user_html = getattr(config.known_args_namespace, "htmlpath", None)
+        user_xml = getattr(config.known_args_namespace, "xmlpath", None)
+        if user_html:
+            option.htmlpath = user_html
+            run, root = paths.beside(Path(user_html), kind), None
+        else:
+            manifest = ops.manifest
+            root = paths.reports_root(
+                config.getoption("ops_reports_dir"),
+                manifest.reports.dir if manifest else None,
+                manifest.path if manifest else None,
+                config.rootpath,
+            )
+            try:
+                run = paths.reserve(root, kind)
+            except OSError as exc:  # one line before any check runs, not a traceback
+                raise pytest.UsageError(
+                    f"cannot create this run's report under {root}: {exc.strerror or exc}"
+                ) from None
+            option.htmlpath = str(run.html)
+            option.self_contained_html = True
+        if user_xml:
+            option.xmlpath = user_xml
+        else:
+            option.xmlpath = str(run.xml)
+        return cls(config, run, root, Path(user_xml).resolve() if user_xml else None)
+
+    # -- the environment: vetted fields only, on the controller, and kept that way --------
+
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        """Build the vetted environment and make it the report's whole table."""
+        self.environment = _environment.environment(
+            self.config, self.config.stash[SESSION], self.run
+        )
+        metadata = _metadata(self.config)
+        if metadata is not None:
+            # In place: pytest-html holds a reference to this very dict.
+            curated = _environment.curated_metadata(metadata, self.environment)
+            metadata.clear()
+            metadata.update(curated)
+            self._metadata_snapshot = dict(curated)
+
+    @pytest.hookimpl(wrapper=True, optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        """Put the vetted environment back after pytest-metadata merged a worker's."""
+        # pytest-metadata merges each worker's unredacted metadata back here when the
+        # worker stops; put the vetted table back afterwards.
+        result = yield
+        metadata = _metadata(self.config)
+        if metadata is not None and self._metadata_snapshot is not None:
+            metadata.clear()
+            metadata.update(self._metadata_snapshot)
+        return result
+
+    # -- SLO figures -----------------------------------------------------------------------
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Gather SLO results from the reports (workers' included) for the JSON."""
+        if report.when != "teardown":  # user_properties are complete by teardown
+            return
+        for key, value in getattr(report, "user_properties", ()):
+            if key == SLO_PROPERTY:
+                raw = json.loads(value) if isinstance(value, str) else dict(value)
+                self.config.stash[SLO_RESULTS].append(_machine.slo_figures(raw))
+
+    # -- pytest-html ---------------------------------------------------------------------
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_report_title(self, report) -> None:
+        """Title the report by kind, time and run id."""
+        started = self.run.started.strftime("%Y-%m-%d %H:%M:%SZ")
+        report.title = f"tradeops {self.run.kind} report, {started}, run {self.run.run_id}"
+        self._html_report = report  # the verdict joins the title once it is known
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_header(self, cells: list[str]) -> None:
+        """Add the Severity, Layer and What-to-do headers."""
+        _html.insert_header(cells)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_html_results_table_row(self, report, cells: list[str]) -> None:
+        """Add the same cells to one row."""
+        _html.insert_row(report, cells, self.config.rootpath, self.run.html.parent)
+
+    @pytest.hookimpl(optionalhook=True, tryfirst=True)
+    def pytest_html_results_summary(
+        self, prefix: list, summary: list, postfix: list, session: pytest.Session
+    ) -> None:
+        """Lead the summary with the verdict, failures and what was not judged."""
+        # tryfirst: the verdict leads; slo/conftest.py appends the SLO table after it.
+        if self.data is None:
+            return
+        if self._html_report is not None:
+            verdict = self.data["verdict"].upper()
+            top = self.data["highest_severity"]
+            self._html_report.title = f"{verdict}{f' {top}' if top else ''}: " + (
+                self._html_report.title
+            )
+        prefix.append(_html.summary_block(self.data, self.config.rootpath, self.run.html.parent))
+
+    # -- the end: outputs, chain, retention, index ---------------------------------------
+
+    @pytest.hookimpl(wrapper=True, trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
+        """Hold the chain's lock while the reports are written, then record them."""
+        # trylast wrapper: innermost, so pytest-html and junitxml write inside it and the
+        # terminal summary (an outer wrapper) comes after the recording.
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        with contextlib.ExitStack() as stack:
+            try:
+                if self.root is not None:
+                    stack.enter_context(chain.locked(self.root))
+                if reporter is not None:
+                    self.data = _machine.summary(
+                        reporter,
+                        self.config.stash[SESSION],
+                        self.run,
+                        self.environment,
+                        self.config.stash[SLO_RESULTS],
+                        session.exitstatus,
+                    )
+            except Exception as exc:  # the run's own verdict must still be reported
+                self.error = f"{type(exc).__name__}: {exc}"
+            result = yield
+            if self.data is not None and self.error is None:
+                try:
+                    # Read after the yield: tradeops.plugin maps failures to its own codes.
+                    self.data["run"]["exit_status"] = int(session.exitstatus)
+                    self.recorded = _record.record(
+                        self.root, self.run, self.data, self.config.stash[SESSION], self.user_xml
+                    )
+                except Exception as exc:
+                    self.error = f"{type(exc).__name__}: {exc}"
+        return result
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        """Say where the report went and what the chain now ends with."""
+        tr = terminalreporter
+        if self.error is not None:
+            tr.write_line(f"tradeops paper trail NOT recorded: {self.error}", red=True, bold=True)
+            return
+        done = self.recorded
+        if done is None:
+            return
+        names = ", ".join(f.name for f in done.files)
+        tr.write_line(f"tradeops report: {names} in {self.run.html.parent}")
+        if done.entry is not None:
+            tr.write_line(
+                f"tradeops paper trail: chain entry #{done.entry['seq']}, head "
+                f"{done.entry['hash'][:12]}; index {done.index}"
+            )
+        if done.pruned is not None:
+            gone = {r["run"] for r in done.pruned["removed"]}
+            kept = done.pruned["kept_unverified"]
+            tr.write_line(
+                f"tradeops retention: removed {len(gone)} run(s) older than "
+                f"{done.pruned['keep_days']} days (recorded in the chain)"
+                + (f"; kept {len(kept)} that no longer verify" if kept else "")
+            )
+        for path in done.scrubbed or []:
+            tr.write_line(
+                f"tradeops: a token was found in {path.name} and redacted: a check "
+                "or connector put a secret in a message; report this bug",
+                red=True,
+            )
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        """Remove an empty reservation left by a run that never wrote its report."""
+        # A run that died before pytest-html wrote leaves an empty reservation: remove it.
+        html = self.run.html
+        if self.root is not None and html.is_file() and html.stat().st_size == 0:
+            html.unlink()
+
+
+def _metadata(config: pytest.Config) -> dict | None:
+    try:
+        from pytest_metadata.plugin import metadata_key
+    except ImportError:
+        return None
+    return config.stash.get(metadata_key, None)
