@@ -94,7 +94,7 @@ class PortfolioConfig:
     max_daily_loss: float = 0.03
     margin_closeout_warning: float = 0.5
     margin_closeout_critical: float = 0.8
-    max_currency_exposure: float = 10.0  # net exposure per currency, in multiples of NAV
+    max_currency_exposure: float = 3.0  # net exposure per currency, in multiples of NAV
     pnl_tolerance: float = 1.0  # account currency: NAV change vs P&L of the strategies
 
 

@@ -62,6 +62,8 @@ class Scenario:
     wrong: str
     faults: frozenset[str]
     caught_by: tuple[Expect, ...]
+    # Caught only while the FX market is open (price staleness is no fault when closed).
+    market_hours_only: bool = False
 
     @property
     def failing_checks(self) -> dict[str, str]:
@@ -83,12 +85,14 @@ SCENARIOS: dict[str, Scenario] = {
             "control-plane-down",
             "the control plane process is gone: connection refused",
             {"control_plane_down"},
+            ("control_plane_health", "P0"),
             ("broker_reachability", "P0"),
         ),
         _s(
             "control-plane-degraded",
             '/api/health answers 200 but status "degraded"',
             {"control_plane_degraded"},
+            ("control_plane_health", "P1"),
             ("broker_reachability", "P1"),
         ),
         _s(
@@ -120,18 +124,22 @@ SCENARIOS: dict[str, Scenario] = {
             "one live run stopped heartbeating 5 minutes ago",
             {"stale_run"},
             ("control_summary", "P1"),
+            ("heartbeat_fresh", "P1"),
         ),
         _s(
             "sequence-gap",
             "one live run lost an event: a hole in its run_seq",
             {"sequence_gap"},
             ("control_summary", "P1"),
+            ("no_gaps", "P1"),
         ),
         _s(
             "summary-disagrees",
             "the control summary says green while the store shows a stale run",
             {"stale_undetected", "summary_lies"},
             ("control_summary", "P1"),
+            ("heartbeat_fresh", "P1"),
+            ("stale_detector_agrees", "P2"),
         ),
         _s(
             "wal-off",
@@ -150,17 +158,20 @@ SCENARIOS: dict[str, Scenario] = {
             "a scheduled strategy has a promote gate that was never decided",
             {"pending_gate"},
             ("strategy_readiness", "P2"),
+            ("no_pending_gates", "P2"),
         ),
         _s(
             "unresolved-reconciliation-alert",
             "a scheduled strategy has an unresolved reconciliation alert",
             {"unresolved_alert"},
             ("strategy_readiness", "P1"),
+            ("no_unresolved_alerts", "P1"),
         ),
         _s(
             "position-divergence",
             "a fill was recorded with 10x the broker's units: store and broker positions differ",
             {"fill_units_wrong"},
+            ("positions_match_broker", "P1"),
         ),
         _s(
             "persistence-loss",
@@ -171,16 +182,19 @@ SCENARIOS: dict[str, Scenario] = {
             "tracking-drift",
             "one strategy's paper trading is far from its backtest",
             {"tracking_drift"},
+            ("tracking_backtest", "P2"),
         ),
         _s(
             "drawdown-breach",
             "one account's NAV is 12% below its peak",
             {"drawdown"},
+            ("drawdown", "P1"),
         ),
         _s(
             "margin-closeout-near",
             "the broker raised one account's margin rate: closeout percent near 1",
             {"margin_rate_raised"},
+            ("margin_closeout", "P0"),
         ),
         _s(
             "budget-exhausted",
