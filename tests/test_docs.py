@@ -27,3 +27,26 @@ def test_every_runbook_a_check_names_exists():
         named |= set(re.findall(r'runbook\(id="([^"]+)"\)', path.read_text()))
     assert named, "no check names a runbook"
     assert named <= set(RUNBOOKS)
+
+
+def test_every_manifest_key_is_in_the_readme_reference():
+    import dataclasses
+
+    from tradeops import config
+
+    readme = (REPO / "README.md").read_text()
+    sections = [
+        config.ControlPlaneConfig,
+        config.EventStoreConfig,
+        config.BrokerConfig,
+        config.Thresholds,
+        config.TrackingConfig,
+        config.PortfolioConfig,
+        config.SloConfig,
+        config.GateConfig,
+        config.ReportsConfig,
+    ]
+    for section in sections:
+        for spec in dataclasses.fields(section):
+            if spec.metadata.get("toml", True):
+                assert f"| `{spec.name}` |" in readme, f"{section.__name__}.{spec.name}"

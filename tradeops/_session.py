@@ -86,10 +86,25 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     return session
 
 
-def probe(session: OpsSession) -> None:
-    """Decide the platform verdict once (controller only)."""
-    if session.manifest is not None:
-        session.verdict = probe_platform(session.manifest, session.now_ms)
+def probe(session: OpsSession, config: pytest.Config) -> None:
+    """Decide the platform verdict once (controller only) and keep the control-plane probe."""
+    if session.manifest is None:
+        return
+    session.verdict = probe_platform(session.manifest, session.now_ms)
+    _record_probe(session, config)
+
+
+def _record_probe(session: OpsSession, config: pytest.Config) -> None:
+    """Every run's control-plane probe goes to the suite's own history (availability SLO)."""
+    from tradeops.slo.history import ProbeHistory, ProbeHistoryError, history_path
+
+    assert session.manifest is not None and session.verdict is not None
+    path = history_path(session.manifest, config.rootpath, config.getoption("ops_reports_dir"))
+    try:
+        ProbeHistory(path).record(**session.verdict.control_plane)
+    except ProbeHistoryError as exc:
+        # The history is the suite's bookkeeping: losing one probe must not fail the run.
+        session.problems.append(f"control-plane probe not recorded: {exc}")
 
 
 def close_session(session: OpsSession) -> None:

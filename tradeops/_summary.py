@@ -14,7 +14,7 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 def collect(terminalreporter) -> list[dict]:
-    """Every check's final outcome, in the order the reports arrived."""
+    """Every check's final outcome, bottom-up by layer (platform first)."""
     checks: dict[str, dict] = {}
     for outcome in OUTCOMES:
         for report in terminalreporter.stats.get(outcome, []):
@@ -25,7 +25,8 @@ def collect(terminalreporter) -> list[dict]:
             # A setup error or a call failure outranks the passed teardown of the same item.
             if report.nodeid not in checks or entry["outcome"] in ("failed", "error"):
                 checks[report.nodeid] = entry
-    return list(checks.values())
+    rank = {layer: i for i, layer in enumerate((*LAYERS, "slo"))}
+    return sorted(checks.values(), key=lambda c: rank.get(c["layer"], len(rank)))
 
 
 def summarize(ops: OpsSession, checks: list[dict]) -> dict:
@@ -42,8 +43,7 @@ def summarize(ops: OpsSession, checks: list[dict]) -> dict:
             "outcome": {o: sum(c["outcome"] == o for c in checks) for o in OUTCOMES},
             "severity": {s: sum(c["effective_severity"] == s for c in failed) for s in SEVERITIES},
             "layer": {
-                layer: sum(c["layer"] == layer for c in failed)
-                for layer in (*LAYERS, "slo")
+                layer: sum(c["layer"] == layer for c in failed) for layer in (*LAYERS, "slo")
             },
         },
         "checks": checks,

@@ -61,8 +61,6 @@ class Thresholds:
 
     # A run is stale when its last HEARTBEAT is older than this many heartbeat intervals.
     stale_after_heartbeats: float = 3.0
-    # The platform's own detector may take this long past the threshold to fire.
-    stale_detection_grace_s: float = 30.0
     control_plane_latency_ms: float = 1000.0
     # While the market is open, a price older than this is stale.
     price_stale_after_s: float = 60.0

@@ -111,8 +111,10 @@ def pytest_configure_node(node) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    if not _is_worker(session.config):
-        _session.probe(session.config.stash[SESSION])
+    config = session.config
+    # Probe only when checks will run: `pytest tests` or --collect-only judge nothing.
+    if not _is_worker(config) and _checks_targeted(config) and not config.option.collectonly:
+        _session.probe(config.stash[SESSION], config)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

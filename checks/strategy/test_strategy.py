@@ -82,12 +82,13 @@ def test_stale_detector_agrees(strategy, live_runs, event_store, manifest, now_m
     run = live_runs.get(strategy.strategy_id)
     if run is None:
         pytest.skip("no live run (reported by heartbeat_fresh)")
-    th = manifest.thresholds
-    threshold_s = th.stale_after_heartbeats * run.heartbeat_interval_s
+    threshold_s = manifest.thresholds.stale_after_heartbeats * run.heartbeat_interval_s
+    # The same allowance as the stale-detection-latency SLO: one setting, one meaning.
+    grace_s = manifest.slo["stale_detection_latency"].threshold_s or 0.0
     last = run.last_heartbeat_ts or run.started_ts
     fired = [d for d in event_store.stale_detections(run_ids=[run.run_id]) if d.ts >= last]
     age_s = _heartbeat_age_s(run, now_ms)
-    if age_s > threshold_s + th.stale_detection_grace_s and not fired:
+    if age_s > threshold_s + grace_s and not fired:
         expect_none(
             [
                 Finding(

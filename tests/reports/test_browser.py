@@ -121,7 +121,7 @@ def test_a_failing_report_renders_its_rows_with_severity_and_layer(reports, tmp_
     assert (failed["col-result"], failed["col-severity"], failed["col-layer"]) == (
         "Failed",
         "P0",
-        "platform",
+        "1 platform",
     )
     assert "next step:" in failed["col-todo"]
     skipped = by_test["checks/test_fake.py::test_no_residual_runs::setup"]

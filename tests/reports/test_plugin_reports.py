@@ -103,7 +103,7 @@ def test_the_report_shows_severity_layer_what_to_do_and_why_skipped(red):
     data = report_data(html)
     table = rows(data)
     failed = table["checks/test_fake.py::test_store_mode"]
-    assert '<td class="col-severity sev-P1">P1</td><td class="col-layer">platform</td>' in failed
+    assert '<td class="col-severity sev-P1">P1</td><td class="col-layer">1 platform</td>' in failed
     assert "next step: Stop the platform&#x27;s writer" in failed
     assert 'href="../../docs/runbooks.md#event-store-wal"' in failed
     assert "sev-P2" in table["checks/test_fake.py::test_prices_fresh[101-B]"]
@@ -139,7 +139,7 @@ def test_the_json_summary_carries_what_ci_and_alerting_need(red):
     assert data["run"]["exit_status"] == run.returncode
     assert (data["verdict"], data["highest_severity"]) == ("red", "P0")
     assert data["counts"]["severity"] == {"P0": 1, "P1": 1, "P2": 1, "P3": 0}
-    assert data["counts"]["layer"] == {"platform": 3, "strategy": 0, "portfolio": 0}
+    assert data["counts"]["layer"] == {"platform": 3, "strategy": 0, "portfolio": 0, "slo": 0}
     assert [f["severity"] for f in data["failures"]] == ["P0", "P1", "P2"]
     first = data["failures"][0]
     assert (first["check"], first["severity"], first["runbook"]) == (
@@ -179,7 +179,14 @@ def test_html_option_wins_and_keeps_its_outputs_beside_it_outside_the_trail(proj
         "mine.json",
         "mine.xml",
     ]
-    assert not (project / "reports").exists()
+    # Outside the trail: no kept report, no chain entry, no index (the suite's own
+    # control-plane probe history is still kept: the probe did happen).
+    kept = (
+        {p.name for p in (project / "reports").rglob("*")}
+        if (project / "reports").exists()
+        else set()
+    )
+    assert kept <= {"probe-history.sqlite", "probe-history.sqlite-wal", "probe-history.sqlite-shm"}
 
 
 def test_a_run_of_the_suites_own_tests_leaves_no_report(project):

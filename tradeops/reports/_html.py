@@ -11,7 +11,7 @@ import os
 from html import escape
 from pathlib import Path
 
-from tradeops._render import CheckMeta
+from tradeops._render import LAYERS, CheckMeta
 from tradeops.runbooks import runbook
 
 SEVERITY_AT = 1  # right after Result: the first thing an operator reads
@@ -53,12 +53,18 @@ def insert_row(report, cells: list[str], rootdir: Path, report_dir: Path) -> Non
         severity = (meta.effective_severity if failed else None) or meta.severity or ""
         # Colour only what failed: a passed P0 check is not an alarm.
         colour = f"sev-{severity}" if failed else "sev-declared"
-    layer = meta.layer or "" if meta is not None else ""
+    layer = layer_label(meta.layer) if meta is not None else ""
     cells.insert(SEVERITY_AT, f'<td class="col-severity {colour}">{escape(severity)}</td>')
     cells.insert(LAYER_AT, f'<td class="col-layer">{escape(layer)}</td>')
     cells.append(
         f'<td class="col-todo">{what_to_do(meta, outcome, report, rootdir, report_dir)}</td>'
     )
+
+
+def layer_label(layer: str | None) -> str:
+    """ "1 platform" .. "4 slo": sorting the column keeps the bottom-up order."""
+    order = (*LAYERS, "slo")
+    return f"{order.index(layer) + 1} {layer}" if layer in order else ""
 
 
 def what_to_do(

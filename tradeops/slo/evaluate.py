@@ -1,0 +1,133 @@
+"""Evaluate every SLO of a manifest as of one instant, and the promote gate's decision.
+
+`evaluate` reads (store, probe history, broker fills) and judges; `gate` turns the
+results into findings: the gate fails when any budget is exhausted, a page-level burn
+fires, or an SLI cannot be measured (it fails closed: an unproven platform is not
+promoted); insufficient data blocks only when `[gate] insufficient_data_blocks` says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tradeops.config import BrokerConfig, Manifest
+from tradeops.connectors.errors import PlatformError
+from tradeops.connectors.event_store import EventStore
+from tradeops.connectors.oanda import OandaBroker
+from tradeops.findings import Finding
+from tradeops.slo.budget import DAY_MS, INSUFFICIENT
+from tradeops.slo.history import ProbeHistory
+from tradeops.slo.objectives import SLIS, BrokerFill, BrokerFills, Measurement, measure
+from tradeops.slo.result import SloResult
+
+
+def evaluate(
+    manifest: Manifest,
+    now_ms: int,
+    *,
+    store: EventStore,
+    history: ProbeHistory | None,
+    fills: BrokerFills | None,
+) -> list[SloResult]:
+    """Every SLO in the manifest, as of now_ms, in the operations model's order."""
+    results = []
+    for name, config in manifest.slo.items():
+        if name == "control_plane_availability":
+            measured = (
+                history.measure(config, now_ms)
+                if history is not None
+                else Measurement(notes=("no probe history configured",))
+            )
+        else:
+            measured = measure(
+                name,
+                store,
+                config,
+                now_ms,
+                stale_after_heartbeats=manifest.thresholds.stale_after_heartbeats,
+                fills=fills,
+            )
+        sli = SLIS[name]
+        results.append(
+            SloResult(
+                name,
+                sli.title,
+                sli.severity,
+                config,
+                now_ms,
+                measured.window,
+                measured.alert_windows,
+                measured.errors,
+                measured.notes,
+            )
+        )
+    return results
+
+
+def fetch_fills(brokers: Mapping[str, OandaBroker], manifest: Manifest, now_ms: int) -> BrokerFills:
+    """Every configured account's ORDER_FILL transactions in the trade-persistence window.
+
+    Accounts are read concurrently (bounded by the accounts configured), so a hung broker
+    costs one timeout, not one per account; an account that fails makes the SLI
+    unmeasurable (the error says which), never silently smaller.
+    """
+    days = manifest.slo["trade_persistence"].window_days
+    since, until = _utc(now_ms - round(days * DAY_MS)), _utc(now_ms)
+
+    def read(broker: BrokerConfig, account: str) -> list[BrokerFill] | str:
+        try:
+            return [
+                BrokerFill(account, f.id, _ms(f.time))
+                for f in brokers[broker.name].fills(account, since, until)
+            ]
+        except PlatformError as exc:
+            return str(exc)
+
+    accounts = manifest.accounts
+    with ThreadPoolExecutor(max_workers=max(1, min(8, len(accounts)))) as pool:
+        answers = list(pool.map(lambda pair: read(*pair), accounts))
+    fills = [f for answer in answers if not isinstance(answer, str) for f in answer]
+    errors = [answer for answer in answers if isinstance(answer, str)]
+    return BrokerFills(tuple(fills), tuple(errors))
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    """The promote gate's answer: the findings that block it, and what it says anyway."""
+
+    blocking: tuple[Finding, ...]
+    notes: tuple[str, ...]
+    blocked_by: tuple[str, ...] = ()  # each blocking SLO's headline
+
+    @property
+    def passed(self) -> bool:
+        """No SLO blocks a promotion."""
+        return not self.blocking
+
+
+def gate(results: Iterable[SloResult], insufficient_data_blocks: bool = False) -> GateDecision:
+    """Judge the results as the promote gate does."""
+    blocking: list[Finding] = []
+    notes: list[str] = []
+    blocked_by: list[str] = []
+    for result in results:
+        problem = result.problem()
+        if result.blocks_gate(insufficient_data_blocks):
+            blocking.append(Finding(problem or result.title, severity=result.severity))
+            blocked_by.append(result.headline())
+        elif result.verdict == INSUFFICIENT:
+            notes.append(f"{problem} (not blocking: [gate] insufficient_data_blocks = false)")
+        elif problem:
+            notes.append(problem)
+    return GateDecision(tuple(blocking), tuple(notes), tuple(blocked_by))
+
+
+def _utc(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _ms(moment: datetime) -> int:
+    return round(moment.timestamp() * 1000)

@@ -1,0 +1,139 @@
+"""The suite's own probe history: every control-plane probe, for the availability SLI.
+
+Control plane availability cannot come from the event store (a platform that is down
+writes nothing), so every run of the suite records its control-plane probe (time,
+outcome, latency, error) in an SQLite database the suite owns (default
+`reports/probe-history.sqlite`, `[reports] history_db` in the manifest), never in the
+event store. Several suite runs may record at once (cron and the gate): WAL mode and a
+busy timeout let their short writes queue instead of failing.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+from tradeops.config import Manifest, SloConfig
+from tradeops.reports.paths import reports_root
+from tradeops.slo._sql import Window, aggregate, counts_of
+from tradeops.slo.objectives import Measurement
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS probes (
+  id          INTEGER PRIMARY KEY,
+  ts          INTEGER NOT NULL,   -- probe time, Unix epoch ms, UTC
+  ok          INTEGER NOT NULL,   -- 1: GET /api/health answered 200 "ok"
+  latency_ms  REAL,               -- how long the answer took (NULL: no answer)
+  error       TEXT                -- why it was not ok, as the connector said it
+);
+CREATE INDEX IF NOT EXISTS probes_ts ON probes(ts);
+"""
+AVAILABILITY = aggregate(
+    "SELECT ts AS t, NOT ok AS bad FROM probes WHERE ts > :start AND ts <= :now"
+)
+MAX_ERROR_CHARS = 500  # an error is one operator's sentence; a runaway message is cut
+
+
+class ProbeHistoryError(Exception):
+    """The probe history could not be written or read; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One recorded control-plane probe."""
+
+    ts: int
+    ok: bool
+    latency_ms: float | None
+    error: str | None
+
+
+def history_path(manifest: Manifest, rootdir: Path, reports_dir: str | None = None) -> Path:
+    """Where the probe history lives: `[reports] history_db` in the reports root.
+
+    The root is the paper trail's (`--ops-reports-dir`, given here as `reports_dir`, else
+    `[reports] dir` relative to the manifest, else reports/ under the rootdir); an
+    absolute `history_db` is taken as is.
+    """
+    root = reports_root(reports_dir, manifest.reports.dir, manifest.path, rootdir)
+    return root / Path(manifest.reports.history_db).expanduser()
+
+
+class ProbeHistory:
+    """The probe-history database at `path`; every call opens, does one thing, closes."""
+
+    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 5.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+
+    def __repr__(self) -> str:
+        return f"ProbeHistory({str(self.path)!r})"
+
+    def record(
+        self,
+        ts_ms: int | None,
+        ok: bool,
+        latency_ms: float | None,
+        error: str | None = None,
+    ) -> None:
+        """Append one probe (ts_ms None: now); ProbeHistoryError if the file cannot be written."""
+        ts = int(time.time() * 1000) if ts_ms is None else int(ts_ms)
+        text = None if error is None else str(error)[:MAX_ERROR_CHARS]
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise ProbeHistoryError(f"cannot open the probe history {self.path}: {exc}") from None
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript(SCHEMA)
+            conn.execute(
+                "INSERT INTO probes (ts, ok, latency_ms, error) VALUES (?, ?, ?, ?)",
+                (ts, 1 if ok else 0, latency_ms, text),
+            )
+        except sqlite3.Error as exc:
+            raise ProbeHistoryError(f"cannot record a probe in {self.path}: {exc}") from None
+        finally:
+            conn.close()
+
+    def probes(self, since_ms: int, until_ms: int) -> list[Probe]:
+        """The probes with since_ms < ts <= until_ms, oldest first."""
+        rows = self._read(
+            "SELECT ts, ok, latency_ms, error FROM probes WHERE ts > ? AND ts <= ? ORDER BY ts, id",
+            (since_ms, until_ms),
+        )
+        return [Probe(ts, bool(ok), latency, error) for ts, ok, latency, error in rows]
+
+    def measure(self, config: SloConfig, now_ms: int) -> Measurement:
+        """Control plane availability as of now_ms: probes healthy / probes in the window."""
+        window = Window(now_ms, config.window_days)
+        try:
+            rows = self._read(AVAILABILITY, window.params())
+        except ProbeHistoryError as exc:
+            return Measurement.failed(str(exc))
+        if not rows:
+            return Measurement(notes=(f"no probe history yet at {self.path}",))
+        counted, alerts = counts_of(rows[0])
+        return Measurement(counted, alerts)
+
+    def _read(self, query: str, params: object) -> list[tuple]:
+        """One read over a read-only connection; a missing file reads as no probes."""
+        if not self.path.exists():
+            return []
+        uri = "file:" + urllib.parse.quote(str(self.path.resolve())) + "?mode=ro"
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout_s)
+        except sqlite3.Error as exc:
+            raise ProbeHistoryError(f"cannot open the probe history {self.path}: {exc}") from None
+        try:
+            return conn.execute(query, params).fetchall()
+        except sqlite3.Error as exc:
+            if "no such table" in str(exc):
+                return []
+            raise ProbeHistoryError(f"cannot read the probe history {self.path}: {exc}") from None
+        finally:
+            conn.close()
