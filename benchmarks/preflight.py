@@ -2,7 +2,7 @@
 
 Starts the default sandbox once (its start is not timed), then times, each best of N:
   - `pytest -m preflight` (wall, one process, as an operator runs it),
-  - the whole suite with -n 0 and with -n auto,
+  - the whole suite with -n 0, -n 2 and -n auto (which sizes itself: see the plugin),
   - a plain Python script that makes the same HTTP calls and SQL queries with no pytest.
 Prints each figure and the ratios. Usage: python benchmarks/preflight.py [--repeat 3] [--days 30]
 """
@@ -97,6 +97,7 @@ def main() -> None:
                 [*pytest, "checks", "-m", "preflight", *ops], env, args.repeat
             ),
             "whole suite, -n 0": timed([*pytest, "checks", *ops], env, args.repeat),
+            "whole suite, -n 2": timed([*pytest, "checks", "-n", "2", *ops], env, args.repeat),
             "whole suite, -n auto": timed(
                 [*pytest, "checks", "-n", "auto", *ops], env, args.repeat
             ),

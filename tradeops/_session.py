@@ -18,6 +18,7 @@ from tradeops.config import Manifest, ManifestError, find_manifest, load_manifes
 from tradeops.probe import PlatformVerdict, probe_platform
 
 WORKERINPUT_KEY = "tradeops"
+AUTO_NOTE = pytest.StashKey[str]()  # what -n auto chose, and why
 NO_PLATFORM = (
     "no platform configured: pass --ops-config PATH, set $TRADEOPS_CONFIG, create ./ops.toml, "
     "or run against the bundled sandbox with --sandbox"

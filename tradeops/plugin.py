@@ -32,7 +32,13 @@ SESSION = pytest.StashKey[_session.OpsSession]()
 CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # xdist's hooks only where xdist is installed; registered this early because
+    # pytest_xdist_auto_num_workers runs before pytest_configure.
+    if pluginmanager.hasplugin("xdist"):
+        from tradeops import _xdist
+
+        pluginmanager.register(_xdist, "tradeops-xdist")
     group = parser.getgroup("tradeops", "tradeops: verify a trading platform")
     group.addoption(
         "--ops-config",
@@ -101,12 +107,6 @@ def pytest_configure(config: pytest.Config) -> None:
     else:
         ops = _session.open_session(config, _checks_targeted(config))
     config.stash[SESSION] = ops
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_configure_node(node) -> None:
-    # Plain JSON only: the workers rebuild the session from the manifest path.
-    node.workerinput[_session.WORKERINPUT_KEY] = node.config.stash[SESSION].to_workerinput()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -301,7 +301,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if ops.verdict is None:
         return []
     state = "red: " + ", ".join(ops.verdict.red_checks) if ops.verdict.red else "green"
+    auto = config.stash.get(_session.AUTO_NOTE, None)
+    lines = [f"tradeops: {auto}"] if auto else []
     return [
+        *lines,
         f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
         f"tradeops: session clock {json.dumps(ops.now_ms)} ms",
     ]

@@ -63,6 +63,10 @@ SELECT seq, ts, prev FROM (
 WHERE prev - ts > :tolerance ORDER BY seq LIMIT 100
 """
 
+ACTIVE_STRATEGIES = """
+SELECT COUNT(DISTINCT strategy_id) FROM events WHERE type = 'RUN_STARTED' AND ts >= :since
+"""
+
 COLUMNS = "SELECT name, type FROM pragma_table_info('events')"
 INDEXES = """
 SELECT il.name, ii.name FROM pragma_index_list('events') AS il, pragma_index_info(il.name) AS ii
@@ -119,6 +123,10 @@ class StoreBooks:
         """Sum of the account's TRADE_CLOSED realized_pl after a time."""
         total, _ = self._rows(REALIZED_PL, {"since": since_ms, "account": account_id})[0]
         return Decimal(str(total))
+
+    def active_strategies(self, since_ms: int) -> int:
+        """How many strategies started a run since a time."""
+        return self._rows(ACTIVE_STRATEGIES, {"since": since_ms})[0][0]
 
     def schema(self) -> tuple[dict[str, str], dict[str, list[str]]]:
         """The events table's columns (name -> declared type) and indexes (name -> columns)."""

@@ -1,0 +1,64 @@
+"""The pytest-xdist hooks, registered only when xdist is installed.
+
+The controller ships the session (manifest path, clock, layer-1 verdict) to each worker as
+plain JSON, and sizes `-n auto` to the platform: workers only where they pay off.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tradeops._session import AUTO_NOTE, WORKERINPUT_KEY
+from tradeops.config import ManifestError, find_manifest, load_manifest
+from tradeops.connectors.errors import PlatformError
+from tradeops.connectors.event_store import EventStore
+
+
+def pytest_configure_node(node) -> None:
+    # Plain JSON only: the workers rebuild the session from the manifest path.
+    from tradeops.plugin import SESSION
+
+    node.workerinput[WORKERINPUT_KEY] = node.config.stash[SESSION].to_workerinput()
+
+
+# -n auto: a worker costs ~0.4 s to start and the checks of one strategy ~4 ms, so
+# workers pay off only for big platforms (measured in benchmarks/preflight.py: at 30 and
+# 150 strategies, -n 2 is slower than in-process on this 2-core machine).
+AUTO_WORKERS_FROM = 200  # strategies
+STRATEGIES_PER_WORKER = 100
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
+    """-n auto: in-process below the size where workers repay their start-up."""
+    strategies = _expected_strategies(config)
+    if strategies is None:
+        return None  # not an operational run we can size: xdist's own default
+    cpus = os.cpu_count() or 1
+    workers = 0
+    if strategies >= AUTO_WORKERS_FROM:
+        workers = min(cpus, max(2, strategies // STRATEGIES_PER_WORKER))
+    config.stash[AUTO_NOTE] = (
+        f"-n auto chose {workers or 'no'} workers for {strategies} strategies "
+        f"(workers from {AUTO_WORKERS_FROM})"
+    )
+    return workers
+
+
+def _expected_strategies(config: pytest.Config) -> int | None:
+    if config.getoption("ops_sandbox"):
+        from tradeops.sandbox.generator import StoreParams
+
+        return config.getoption("ops_sandbox_strategies") or StoreParams().strategies
+    path = find_manifest(config.getoption("ops_config"), os.environ, Path.cwd())
+    if path is None:
+        return None
+    try:
+        manifest = load_manifest(path)
+        with EventStore(manifest.event_store.path, manifest.event_store.busy_timeout_s) as store:
+            return store.active_strategies(int(time.time() * 1000) - 86_400_000)
+    except (ManifestError, PlatformError):
+        return 0  # the run will report why; a broken platform is judged fastest in-process
