@@ -195,6 +195,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     severity = None
     if report.failed and call.excinfo is not None:
         findings = findings_of(call.excinfo)
+        if findings:
+            # Most severe first: the headline an operator reads is the worst thing found.
+            findings = sorted(findings, key=lambda f: f.severity or meta.severity or "P9")
         severity = effective_severity(meta, findings)
         if findings is not None:
             report.longrepr = render_failure(meta, severity, findings)

@@ -11,7 +11,9 @@ import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from tradeops.config import Manifest
@@ -22,7 +24,7 @@ from tradeops.connectors.oanda import OandaBroker
 
 # Traded when the store names no live run for an account: the price API is still probed.
 FALLBACK_INSTRUMENTS = ["EUR_USD"]
-SEQUENCE_LOOKBACK = 100_000  # recent events checked for out-of-order timestamps
+SEQUENCE_LOOKBACK = 20_000  # recent events checked for out-of-order timestamps
 
 
 @dataclass
@@ -66,24 +68,33 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
             if run.account_id and run.instrument:
                 traded.setdefault(run.account_id, set()).add(run.instrument)
 
+    # One client per service, shared by its jobs (httpx clients are thread-safe, and
+    # building one per call costs more than the call on a local platform).
     cp = manifest.control_plane
-    jobs: dict[tuple[str, str], Callable[[], object]] = {
-        ("health", ""): lambda: _call_control_plane(cp, "health"),
-        ("strategies", ""): lambda: _call_control_plane(cp, "strategies"),
-    }
-    for broker, account in manifest.accounts:
-        instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
-        jobs[("summaries", account)] = _broker_call(broker, "summary", account)
-        jobs[("prices", account)] = _broker_call(broker, "pricing", account, instruments)
-        jobs[("positions", account)] = _broker_call(broker, "open_positions", account)
-    with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
-        futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
-        for (part, account), future in futures.items():
-            result = future.result()
-            if account:
-                getattr(observed, part)[account] = result
-            else:
-                setattr(observed, part, result)
+    with ExitStack() as stack:
+        control_plane = stack.enter_context(ControlPlane(cp.url, cp.token, cp.timeout_s))
+        clients = {
+            b.name: stack.enter_context(OandaBroker(b.name, b.url, b.token, b.timeout_s))
+            for b in manifest.brokers
+        }
+        jobs: dict[tuple[str, str], Callable[[], object]] = {
+            ("health", ""): control_plane.health,
+            ("strategies", ""): control_plane.strategies,
+        }
+        for broker, account in manifest.accounts:
+            client = clients[broker.name]
+            instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
+            jobs[("summaries", account)] = partial(client.summary, account)
+            jobs[("prices", account)] = partial(client.pricing, account, instruments)
+            jobs[("positions", account)] = partial(client.open_positions, account)
+        with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
+            futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
+            for (part, account), future in futures.items():
+                result = future.result()
+                if account:
+                    getattr(observed, part)[account] = result
+                else:
+                    setattr(observed, part, result)
     return observed
 
 
@@ -95,19 +106,6 @@ def guarded(job: Callable[[], object]) -> Any:
         return exc
     except Exception as exc:  # a bug in a connector must still not be an INTERNALERROR
         return PlatformError(f"unexpected {type(exc).__name__} while probing: {exc}")
-
-
-def _call_control_plane(cp, method: str) -> object:
-    with ControlPlane(cp.url, cp.token, cp.timeout_s) as client:
-        return getattr(client, method)()
-
-
-def _broker_call(broker, method: str, *args: object) -> Callable[[], object]:
-    def job() -> object:
-        with OandaBroker(broker.name, broker.url, broker.token, broker.timeout_s) as client:
-            return getattr(client, method)(*args)
-
-    return job
 
 
 def _store_facts(manifest: Manifest, now_ms: int, tolerance_ms: int) -> StoreFacts:
