@@ -100,7 +100,9 @@ def _record_probe(session: OpsSession, config: pytest.Config) -> None:
     from tradeops.slo.history import ProbeHistory, ProbeHistoryError, history_path
 
     assert session.manifest is not None and session.verdict is not None
-    path = history_path(session.manifest, config.rootpath, config.getoption("ops_reports_dir"))
+    path = history_path(
+        session.manifest, config.rootpath, config.getoption("ops_reports_dir", None)
+    )
     try:
         ProbeHistory(path).record(**session.verdict.control_plane)
     except ProbeHistoryError as exc:
