@@ -184,3 +184,14 @@ def run_pytest(project: Path, *args: str, env: dict | None = None) -> Run:
 def report_files(root: Path) -> list[Path]:
     """Every file in the reports root's date folders, sorted."""
     return sorted(p for p in root.glob("????-??-??/*") if p.is_file())
+
+
+def verify(root: Path) -> subprocess.CompletedProcess:
+    """`python -m tradeops.reports verify` on root."""
+    return subprocess.run(
+        [sys.executable, "-m", "tradeops.reports", "verify", "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )

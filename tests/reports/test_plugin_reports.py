@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 from html import unescape
@@ -16,11 +14,11 @@ import pytest
 from tests.reports.fakes import record_run
 from tests.reports.project import (
     FAILED_CHECKS,
-    REPO,
     Run,
     make_project,
     report_files,
     run_pytest,
+    verify,
 )
 from tradeops.reports import chain
 
@@ -54,17 +52,6 @@ def rows(data: dict) -> dict[str, str]:
     return {
         test[0]["testId"]: "".join(test[0]["resultsTableRow"]) for test in data["tests"].values()
     }
-
-
-def verify(root: Path) -> subprocess.CompletedProcess:
-    """`python -m tradeops.reports verify` on root."""
-    return subprocess.run(
-        [sys.executable, "-m", "tradeops.reports", "verify", "--dir", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-    )
 
 
 def test_a_run_with_no_flags_leaves_a_kept_report_json_and_junit(red):

@@ -6,11 +6,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from tests.reports.project import FAILED_CHECKS, REPO, make_project
+from tests.reports.project import FAILED_CHECKS, make_project, verify
 
 
 def _child_env(fail: bool) -> dict:
@@ -21,17 +20,6 @@ def _child_env(fail: bool) -> dict:
         "FAKE_OANDA_TOKEN": "oanda-0123456789",
         "FAKE_FAIL": "store_mode" if fail else "",
     }
-
-
-def verify(root: Path) -> subprocess.CompletedProcess:
-    """`python -m tradeops.reports verify` on root."""
-    return subprocess.run(
-        [sys.executable, "-m", "tradeops.reports", "verify", "--dir", str(root)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=REPO,
-    )
 
 
 @pytest.mark.slow
