@@ -6,14 +6,14 @@ assert that exactly the intended one broke and nothing else did.
 
 from __future__ import annotations
 
-import itertools
 import json
 import sqlite3
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tests.sandbox._ledger_facts import fill_mismatch, ledger, pnl, schema, snapshots
 from tradeops.sandbox.generator import BuildResult
 
 DAY_MS = 86_400_000
@@ -249,54 +249,6 @@ def _fills_missing(f: Facts) -> bool:
     return bool(set(f.ledger_fills()) - stored)
 
 
-def _fill_mismatch(f: Facts) -> bool:
-    fills = f.ledger_fills()
-    orders = {
-        (a["id"], tx["id"]): tx
-        for a in f.ledger["accounts"]
-        for tx in a["transactions"]
-        if tx["type"] == "MARKET_ORDER"
-    }
-    for _, _, _, _, _, inst, acct, p in f.events("ORDER_FILLED"):
-        tx = fills.get((acct, p["broker_transaction_id"]))
-        order = orders.get((acct, tx["order_id"])) if tx else None
-        if tx is None or order is None or int(order["id"]) >= int(tx["id"]):
-            return True
-        if (tx["instrument"], int(tx["units"])) != (inst, p["units"]) or order["units"] != tx[
-            "units"
-        ]:
-            return True
-    return False
-
-
-def _ledger(f: Facts) -> bool:
-    for a in f.ledger["accounts"]:
-        txs = a["transactions"]
-        if [int(t["id"]) for t in txs] != list(range(1, len(txs) + 1)):
-            return True
-        if any(x["time_ms"] > y["time_ms"] for x, y in itertools.pairwise(txs)):
-            return True
-        realized = sum(Decimal(t["pl"]) for t in txs if t["type"] == "ORDER_FILL")
-        if Decimal(a["initial_balance"]) + realized != Decimal(a["balance"]):
-            return True
-    return False
-
-
-def _snapshots(f: Facts) -> bool:
-    """Each ACCOUNT_SNAPSHOT's balance is the ledger's balance at that moment."""
-    history: dict[str, list[tuple[int, Decimal]]] = defaultdict(list)
-    for a in f.ledger["accounts"]:
-        for t in a["transactions"]:
-            if t["type"] == "ORDER_FILL":
-                history[a["id"]].append((t["time_ms"], Decimal(t["account_balance"])))
-    for _, ts, *_, acct, p in f.events("ACCOUNT_SNAPSHOT"):
-        before = [b for t, b in history[acct] if t <= ts]
-        balance = before[-1] if before else Decimal(f.accounts[acct]["initial_balance"])
-        if Decimal(str(p["balance"])) != balance:
-            return True
-    return False
-
-
 def _tracking(f: Facts) -> bool:
     for s in f.strategies:
         paper, bt = f.paper(s["strategy_id"]), s["backtest"]
@@ -345,9 +297,11 @@ _CHECKS = {
     "unresolved_alert": _unresolved_alert,
     "positions": _positions,
     "fills_missing": _fills_missing,
-    "fill_mismatch": _fill_mismatch,
-    "ledger": _ledger,
-    "snapshots": _snapshots,
+    "fill_mismatch": fill_mismatch,
+    "ledger": ledger,
+    "snapshots": snapshots,
+    "schema": schema,
+    "pnl": pnl,
     "tracking": _tracking,
     "drawdown": lambda f: any(f.drawdown(a) > 0.10 for a in f.accounts),
     "margin": lambda f: any(f.closeout(a) >= 0.2 for a in f.accounts),

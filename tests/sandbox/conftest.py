@@ -187,13 +187,16 @@ class Simulator:
         return (self.directory / "broker.log").read_text()
 
 
-def write_sandbox(directory: Path, ledger: dict, broker: dict | None = None) -> Path:
-    """ledger.json + sandbox.json in `directory`; the sandbox.json path."""
+def write_sandbox(
+    directory: Path, ledger: dict, broker: dict | None = None, now_ms: int | None = None
+) -> Path:
+    """ledger.json + sandbox.json (with the sandbox's now_ms if given); the sandbox.json path."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "ledger.json").write_text(json.dumps(ledger))
     block = {"hang": False, "rate_limited_accounts": [], "retry_after_s": 30, **(broker or {})}
     config = directory / "sandbox.json"
-    config.write_text(json.dumps({"ledger": str(directory / "ledger.json"), "broker": block}))
+    body = {"ledger": str(directory / "ledger.json"), "broker": block}
+    config.write_text(json.dumps(body if now_ms is None else {**body, "now_ms": now_ms}))
     return config
 
 
@@ -223,10 +226,14 @@ def first_line(process: subprocess.Popen, timeout_s: float = START_TIMEOUT_S) ->
 
 
 def start_broker(
-    directory: Path, ledger: dict, tokens: dict[str, list[str]], broker: dict | None = None
+    directory: Path,
+    ledger: dict,
+    tokens: dict[str, list[str]],
+    broker: dict | None = None,
+    now_ms: int | None = None,
 ) -> Simulator:
     """A running simulator over `ledger`; the caller stops it."""
-    process = launch(write_sandbox(directory, ledger, broker), tokens)
+    process = launch(write_sandbox(directory, ledger, broker, now_ms), tokens)
     line = first_line(process)
     if not line.startswith("PORT "):
         process.kill()

@@ -90,7 +90,7 @@ def start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., st
     tmp_path = tmp_path_factory.mktemp("control-plane")
     processes: list[subprocess.Popen] = []
 
-    def _start(*, token: str | None = TOKEN, store: Path | None = None, **faults: bool) -> str:
+    def _start(*, token: str | None = TOKEN, store: Path | None = None, **faults: float) -> str:
         now = int(time.time() * 1000)
         directory = tmp_path / f"sandbox-{len(processes)}"
         directory.mkdir()
@@ -177,6 +177,24 @@ def test_degraded_and_disconnected_faults_show_in_health(start: Callable[..., st
         health = cp.health()
     assert (health.ok, health.status) == (False, "degraded")
     assert [b.connected for b in health.brokers] == [False, False, False]
+
+
+def test_a_slow_platform_answers_health_late_but_still_ok(start: Callable[..., str]) -> None:
+    with _cp(start(health_delay_s=1.5)) as cp:
+        health = cp.health()
+    # A lower bound only: the answer cannot arrive before the server has waited.
+    assert health.ok and health.latency_ms >= 1500
+
+
+def test_a_clock_ahead_moves_only_the_times_the_platform_stamps(start: Callable[..., str]) -> None:
+    with _cp(start(clock_offset_s=120)) as cp:
+        health, summary = cp.health(), cp.summary()
+    for stamped in (health.time, summary.generated_at):
+        ahead = stamped - datetime.now(UTC)
+        assert timedelta(seconds=100) < ahead <= timedelta(seconds=120)
+    # The store's facts are the store's: the same runs, stale or not, as on a true clock.
+    facts = {r.run_id: (r.stale, r.gaps) for r in summary.runs}
+    assert facts == {"r-fresh": (False, 0), "r-stale": (True, 0), "r-gap": (False, 1)}
 
 
 def test_the_summary_lists_live_runs_with_stale_and_gap_facts(url: str) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from tradeops.sandbox.generator import BuildResult, StoreParams, build_platform_data
+from tradeops.sandbox.platform import WAL_MAX_MB
+from tradeops.sandbox.writer import DIAGNOSTIC_MB, Writer
 
 # One-second heartbeats and one-hour sessions keep the store small and the test quick.
 PARAMS = StoreParams(
@@ -24,10 +26,11 @@ PARAMS = StoreParams(
 START_TIMEOUT_S = 10.0
 
 
-def _sandbox(directory: Path, *faults: str) -> tuple[BuildResult, Path]:
+def _sandbox(directory: Path, *faults: str, writer: dict | None = None) -> tuple[BuildResult, Path]:
     built = build_platform_data(directory, PARAMS, frozenset(faults), int(time.time() * 1000))
     config = directory / "sandbox.json"
-    config.write_text(json.dumps({"store": str(built.store), "live_runs": built.live_runs}))
+    body = {"store": str(built.store), "live_runs": built.live_runs, "writer": writer or {}}
+    config.write_text(json.dumps(body))
     return built, config
 
 
@@ -44,9 +47,11 @@ Running = tuple[BuildResult, subprocess.Popen]
 
 @pytest.fixture
 def writer(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
-    """A sandbox store (faults: the indirect parameter, else stale_run) and its writer."""
-    faults = getattr(request, "param", ("stale_run",))
-    built, config = _sandbox(tmp_path, *faults)
+    """A sandbox store and its writer. The indirect parameter: the faults (default
+    stale_run), or (faults, sandbox.json's writer block)."""
+    param = getattr(request, "param", ("stale_run",))
+    faults, block = param if param and isinstance(param[-1], dict) else (param, None)
+    built, config = _sandbox(tmp_path, *faults, writer=block)
     process = subprocess.Popen(
         [sys.executable, "-m", "tradeops.sandbox.writer", "--config", str(config)],
         stdout=subprocess.PIPE,
@@ -124,6 +129,53 @@ def test_the_writer_leaves_a_rollback_journal_store_in_its_mode(writer: Running)
     assert process.wait(timeout=5) == 0
     with sqlite3.connect(f"file:{built.store}?mode=ro", uri=True) as con:
         assert con.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+
+
+@pytest.mark.parametrize(
+    "writer", [((), {"checkpoint_stalled": True})], ids=["checkpoint_stalled"], indirect=True
+)
+def test_a_stalled_writer_grows_its_wal_past_the_limit_and_never_checkpoints(
+    writer: Running,
+) -> None:
+    built, process = writer
+    wal = Path(f"{built.store}-wal")
+    grown = wal.stat().st_size
+    assert grown >= DIAGNOSTIC_MB * 1_000_000 > 1.5 * WAL_MAX_MB * 1_000_000
+    with sqlite3.connect(f"file:{built.store}?mode=ro", uri=True) as con:
+        rows = con.execute(
+            "SELECT ts, run_id, run_seq, strategy_id, instrument, account_id, payload"
+            " FROM events WHERE type = 'DIAGNOSTIC'"
+        ).fetchall()
+    assert len(rows) > 10_000
+    assert {r[1:6] for r in rows} == {(None,) * 5}  # platform-scoped, a type nobody reads
+    assert min(r[0] for r in rows) >= built.notes["now_ms"]  # appended in time order
+    assert all(900 < len(r[6]) < 1100 and isinstance(json.loads(r[6]), dict) for r in rows)
+    # Heartbeats go on while readers come and go, and every commit lands past the old end
+    # of the WAL: no checkpoint ever reset it.
+    alive = [r["run_id"] for r in built.live_runs if r["heartbeats"]]
+    _read_until_beats(built.store, alive, _beats(built.store), 1)
+    assert wal.stat().st_size > grown
+    process.terminate()
+    assert process.wait(timeout=5) == 0 and process.stderr.read() == ""
+
+
+def test_a_healthy_writer_checkpoints_so_its_wal_stays_under_the_sandbox_limit(
+    tmp_path: Path,
+) -> None:
+    built, _ = _sandbox(tmp_path)
+    writer = Writer(str(built.store), built.live_runs)
+    wal = Path(f"{built.store}-wal")
+    sizes = []
+    try:
+        # Every tick commits at least one 4 KB page: 3000 ticks put over 12 MB through the
+        # WAL, more than the limit, so it stays small only because checkpoints complete.
+        for tick in range(3000):
+            writer.tick(built.notes["now_ms"] + (tick + 1) * 1000)
+            sizes.append(wal.stat().st_size)
+    finally:
+        writer.close()
+    assert writer.errors == 0
+    assert max(sizes) < WAL_MAX_MB * 1_000_000 / 1.5
 
 
 _ORPHANER = """

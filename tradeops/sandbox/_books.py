@@ -8,12 +8,14 @@ sees exactly the balance and open trades of its moment.
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from tradeops.sandbox._model import (
     ACCOUNT_ALIASES,
     INITIAL_BALANCE,
     MARGIN_RATE,
+    MONEY,
     PAIR_BY_NAME,
     PAIRS,
     Pair,
@@ -41,6 +43,7 @@ class Trade:
         "open_price",
         "pair",
         "pl",
+        "pl_error",
         "store_units",
         "trade_id",
         "units",
@@ -55,6 +58,7 @@ class Trade:
         self.open_price = open_price
         self.close_price: int | None = None
         self.pl = 0
+        self.pl_error = 0  # what the platform's TRADE_CLOSED adds to the broker's P&L (fault)
         self.cid = cid
         self.open_order = ""
         self.close_order = ""
@@ -100,6 +104,18 @@ class Account:
         self.next_id += 1
         self.transactions.append(tx)
         return tx
+
+    def loss_gap(self, instrument: str, share: float) -> str:
+        """The price move (whole pips, a decimal string) against the account's net position
+        in `instrument` that loses `share` of its NAV; ValueError if it holds none."""
+        pair = PAIR_BY_NAME[instrument]
+        trades = self.open_trades.values()
+        net = sum(int(t["units"]) for t in trades if t["instrument"] == instrument)
+        if not net:
+            raise ValueError(f"account {self.id} holds no {instrument} position to gap against")
+        move = share * self.state()[0] / MONEY / (abs(net) * pair.quote_usd)
+        pips = round(move / float(pair.pip))
+        return str(Decimal(pair.pip) * (-pips if net > 0 else pips))
 
     def state(self) -> tuple[int, int, int, int]:
         """(nav, balance, unrealized P&L, margin used) as money integers, marked at the mids."""
@@ -218,7 +234,7 @@ class Books:
             {
                 "broker_trade_id": trade.trade_id,
                 "units": -trade.units,
-                "realized_pl": money_float(trade.pl),
+                "realized_pl": money_float(trade.pl + trade.pl_error),
             }
         )
 

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tradeops.sandbox import _live_faults as lf
 from tradeops.sandbox import _store
 from tradeops.sandbox._books import Books, Trade
 from tradeops.sandbox._history import tracking_strategy
@@ -64,6 +65,13 @@ class _Live:
         for fault, position in _RUN_FAULTS.items():
             if fault in faults:
                 self.picks[fault] = self._pick(position, used)
+        self.extra = lf.extra_units(faults)
+        if self.extra:
+            self.picks["extra_long"] = lf.extra_long_pick(self.sched)
+        if "pnl_misrecorded" in faults:
+            self.picks["pnl_misrecorded"] = lf.pnl_pick(self.sched)
+        self.faulty: dict[str, tuple[str, Trade]] = {}  # fault -> (run id, its trade)
+        self.held: list[Trade] = []  # the session's trades still open at now
         self.notes: dict[str, Any] = {}
 
     def _pick(self, position: int, used: set[int]) -> Strategy:
@@ -147,7 +155,8 @@ class _Live:
         closed = 0
         if span >= 240_000:
             closed = max(1, round(per_day * span / (self.p.session_hours * HOUR_MS)))
-        slots = closed + hold
+        extra = self.extra if s is self.picks.get("extra_long") else 0
+        slots = closed + hold + bool(extra)
         if not slots:
             return
         slot = span / slots
@@ -162,13 +171,22 @@ class _Live:
                 )
                 pips = s.win_pips if rng.random() < win_rate else -s.loss_pips
                 trade.close_at(trade.open_price + sign * pips * pair.pip_int)
+                if k == closed - 1 and s is self.picks.get("pnl_misrecorded"):
+                    # The day's last close: later trades cannot deepen a drawdown from it.
+                    trade.pl_error = lf.PL_ERROR
+                    self.faulty["pnl_misrecorded"] = (run.run_id, trade)
                 run.trade(rng, trade, open_ts, open_ts + int(slot * rng.uniform(0.2, 0.5)))
+            elif extra and k == slots - 1:  # the extra long, filled and recorded normally
+                trade = Trade(s.account, pair, extra, pair.mid_int + rng.randint(-30, 30), cid)
+                self.faulty["extra_long"] = (run.run_id, trade)
+                run.trade(rng, trade, open_ts, None)
             else:  # still open at now, close to the mid so NAV stays near the balance
                 units = s.units * sign * scale
                 trade = Trade(s.account, pair, units, pair.mid_int + rng.randint(-30, 30), cid)
                 if s is self.picks.get("fill_units_wrong"):
                     trade.store_units = units * 10
                 run.trade(rng, trade, open_ts, None)
+                self.held.append(trade)
 
     def append(self, directory: Path, books: Books) -> int:
         """Write the session into the store; rows written."""
@@ -183,13 +201,19 @@ class _Live:
                     index = mine[len(mine) // 2]
                     self.notes["gap"] = {"run_id": gap_run, "missing_run_seq": rows[index][3]}
                     del rows[index]  # the platform lost this event
+            if "ts_backwards" in self.faults and "ts_backwards" not in self.notes:
+                self.notes["ts_backwards"] = lf.splice_late(rows, self.now)
             con.executemany(_store.INSERT, rows)
 
         try:
-            written = drain(
-                self.streams(), books, insert, self.start - 1, self.now - self.start + 2
-            )
+            streams = self.streams()
+            if "big_position" in self.faults and "extra_long" in self.faulty:
+                lf.size_big_position(self.faulty["extra_long"][1], self.held, books)
+            written = drain(streams, books, insert, self.start - 1, self.now - self.start + 2)
             self._locate(con, books)
+            if "index_dropped" in self.faults:  # a migration that dropped an index
+                con.execute("DROP INDEX events_type_ts")
+                self.notes["index_dropped"] = {"index": "events_type_ts"}
         except BaseException:
             con.close()
             raise
@@ -224,6 +248,7 @@ class _Live:
             tx = wrong["broker_transaction_id"]
             wrong["seq"] = next(q for q, p in rows if json.loads(p)["broker_transaction_id"] == tx)
             self.notes["divergent"] = wrong
+        lf.locate(con, self.faults, self.faulty, self.notes, self.now)
 
     def finish_books(self, books: Books, notes: dict[str, Any]) -> None:
         """Raise the margin rate (fault), and note where the money faults ended up."""
@@ -241,6 +266,8 @@ class _Live:
                 "margin_rate": account.margin_rate,
                 "closeout_percent": round(margin / 2 / nav, 4),
             }
+        if self.extra and "big_position" in self.faults:
+            self.notes["price_gap"] = lf.price_gap(books)
         if "drawdown" in notes:
             account = books.accounts[notes["drawdown"]["account_id"]]
             nav = account.state()[0]

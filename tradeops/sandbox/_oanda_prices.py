@@ -73,20 +73,31 @@ class Quote:
         return (self.bid + self.ask) / 2
 
 
-def quote(instrument: str, spec: dict, now: datetime) -> Quote:
+def quote(
+    instrument: str,
+    spec: dict,
+    now: datetime,
+    *,
+    gap: Decimal = Decimal(0),
+    frozen_at: datetime | None = None,
+) -> Quote:
     """The quote for `instrument` (ledger spec: mid, pip, precision) at `now`.
 
     While the market is closed the quote is frozen at the last Friday close, with that
-    close as its time and `tradeable` false, as OANDA quotes over a weekend.
+    close as its time and `tradeable` false, as OANDA quotes over a weekend. Two faults:
+    `gap` moves the mid by that much; `frozen_at` (while the market is open) serves the
+    quote of that earlier instant, still tradeable, as a price feed that stopped updating.
     """
     is_open = market_open(now)
     at = now.astimezone(UTC) if is_open else last_close(now)
+    if is_open and frozen_at is not None and frozen_at < at:
+        at = frozen_at.astimezone(UTC)
     pip = Decimal(spec["pip"])
     tick = Decimal(1).scaleb(-int(spec["precision"]))
     # A stable per-instrument phase (crc32, not hash(): hash() is salted per process).
     phase = (zlib.crc32(instrument.encode()) % 360) * math.pi / 180
     offset = _WIGGLE_PIPS * math.sin(2 * math.pi * at.timestamp() / _WIGGLE_PERIOD_S + phase)
-    mid = Decimal(spec["mid"]) + pip * Decimal(f"{offset:.3f}")
+    mid = Decimal(spec["mid"]) + gap + pip * Decimal(f"{offset:.3f}")
     half = pip * _HALF_SPREAD_PIPS
     bid = (mid - half).quantize(tick, rounding=ROUND_FLOOR)
     ask = (mid + half).quantize(tick, rounding=ROUND_CEILING)

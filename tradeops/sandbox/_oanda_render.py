@@ -54,10 +54,18 @@ class _Side:
 class Book:
     """The whole ledger: instruments, accounts, and their OANDA renderings."""
 
-    def __init__(self, ledger: dict) -> None:
+    def __init__(
+        self,
+        ledger: dict,
+        price_gaps: dict[str, Decimal] | None = None,
+        frozen_at: datetime | None = None,
+    ) -> None:
         check_ledger(ledger)
         self.home: str = ledger["home_currency"]
         self.instruments: dict[str, dict] = ledger["instruments"]
+        # Market faults: every quote, and so every valuation, sees the same market.
+        self.price_gaps = dict(price_gaps or {})
+        self.frozen_at = frozen_at
         self.accounts: dict[str, Account] = {}
         for raw in ledger["accounts"]:
             txns = sorted(raw["transactions"], key=lambda t: int(t["id"]))
@@ -67,7 +75,16 @@ class Book:
 
     def quotes(self, now: datetime) -> dict[str, Quote]:
         """Every instrument's quote at `now`."""
-        return {name: quote(name, spec, now) for name, spec in self.instruments.items()}
+        return {
+            name: quote(
+                name,
+                spec,
+                now,
+                gap=self.price_gaps.get(name, Decimal(0)),
+                frozen_at=self.frozen_at,
+            )
+            for name, spec in self.instruments.items()
+        }
 
     def client_price(self, q: Quote, quotes: dict[str, Quote]) -> dict:
         """One ClientPrice object."""

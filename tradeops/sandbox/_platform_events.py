@@ -27,6 +27,15 @@ def hourly(first: int, last: int) -> list[Ev]:
     return evs
 
 
+def late_reconciliations(ts: int) -> list[tuple]:
+    """Store rows of a clean RECONCILIATION per account stamped at ts (the ts_backwards
+    fault: a reconciler that flushed its results ten minutes late)."""
+    return [
+        (ts + i * 1_000 + 500, "RECONCILIATION", None, None, None, None, account, _CLEAN)
+        for i, account in enumerate(ACCOUNTS)
+    ]
+
+
 def alert(ts: int, s: Strategy, alert_id: str, resolved_ts: int | None) -> list[Ev]:
     """A RECONCILIATION_ALERT, resolved at resolved_ts unless that is None."""
     scope = (s.strategy_id, None, s.account)

@@ -3,7 +3,9 @@
 Serves the ledger (ledger.json) as the read-only part of OANDA's v20 API, with OANDA's
 field names, string money, RFC 3339 nanosecond times, `RequestID` headers and
 `{"errorMessage": ...}` errors. Faults come from sandbox.json's `broker` block: `hang`
-(accept, never answer) and `rate_limited_accounts` (429 with Retry-After). Tokens arrive
+(accept, never answer), `rate_limited_accounts` (429 with Retry-After), `prices_frozen_s`
+(quotes stopped that many seconds before the sandbox's `now_ms` and no longer move) and
+`price_gap` ({instrument: decimal string} added to that instrument's mid). Tokens arrive
 in $TRADEOPS_SANDBOX_BROKER_TOKENS as {token: [account ids]}, never in a file.
 
 Standard library only, so the process starts fast; it binds 127.0.0.1:0, prints
@@ -21,8 +23,11 @@ import signal
 import socket
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -146,7 +151,9 @@ class _Handler(BaseHTTPRequestHandler):
 def load_state(config_path: Path, environ: Mapping[str, str]) -> BrokerState:
     """Read sandbox.json, its ledger and the token map; ValueError says what is wrong."""
     config = json.loads(config_path.read_text())
-    book = Book(json.loads(Path(config["ledger"]).read_text()))
+    faults = config.get("broker") or {}
+    ledger = json.loads(Path(config["ledger"]).read_text())
+    book = Book(ledger, _price_gaps(faults, ledger), _frozen_at(faults, config))
     try:
         raw_tokens = json.loads(environ.get(TOKENS_ENV) or "{}")
         tokens = {str(t): frozenset(map(str, a)) for t, a in raw_tokens.items()}
@@ -155,7 +162,6 @@ def load_state(config_path: Path, environ: Mapping[str, str]) -> BrokerState:
     except (ValueError, AttributeError, TypeError):
         # Never echo the value: it holds the tokens.
         raise ValueError(f"${TOKENS_ENV} must be a JSON object {{token: [account ids]}}") from None
-    faults = config.get("broker") or {}
     return BrokerState(
         book=book,
         tokens=tokens,
@@ -163,6 +169,35 @@ def load_state(config_path: Path, environ: Mapping[str, str]) -> BrokerState:
         rate_limited=frozenset(faults.get("rate_limited_accounts") or ()),
         retry_after_s=int(faults.get("retry_after_s", 30)),
     )
+
+
+def _price_gaps(faults: dict, ledger: dict) -> dict[str, Decimal]:
+    """sandbox.json's `price_gap`, checked: known instruments, decimal strings, mids above 0."""
+    gaps = {}
+    for name, text in (faults.get("price_gap") or {}).items():
+        spec = (ledger.get("instruments") or {}).get(name)
+        try:
+            gap = Decimal(text) if isinstance(text, str) else None
+        except InvalidOperation:
+            gap = None
+        if spec is None or gap is None or not gap.is_finite():
+            raise ValueError(
+                f"sandbox.json broker.price_gap.{name}: expected a listed instrument "
+                f"and a decimal string, got {text!r:.40}"
+            )
+        if Decimal(spec["mid"]) + gap <= 0:
+            raise ValueError(f"sandbox.json broker.price_gap.{name}: {text} takes the mid below 0")
+        gaps[name] = gap
+    return gaps
+
+
+def _frozen_at(faults: dict, config: dict) -> datetime | None:
+    """When quotes stopped moving: `prices_frozen_s` before the sandbox's now (or ours)."""
+    frozen_s = float(faults.get("prices_frozen_s") or 0)
+    if frozen_s <= 0:
+        return None
+    now_ms = config.get("now_ms") or time.time() * 1000
+    return datetime.fromtimestamp(now_ms / 1000, UTC) - timedelta(seconds=frozen_s)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,9 @@ serves until SIGTERM or until its parent is gone. Standard library only (fast st
 the platform must not share code with the suite that verifies it); the store is opened
 read-only per request. Faults from sandbox.json's `control_plane` section:
 `degraded` (health says "degraded"), `summary_lies` (summary says all is well),
-`brokers_connected` (false: every broker reported disconnected).
+`brokers_connected` (false: every broker reported disconnected), `health_delay_s`
+(/api/health answers that many seconds late), `clock_offset_s` (the platform's clock runs
+that far ahead: `time` in /api/health and `generated_at` in the summary).
 """
 
 from __future__ import annotations
@@ -92,6 +94,9 @@ class Platform:
         self.store = str(config["store"])
         self.faults = config.get("control_plane") or {}
         self.stale_after = float(config.get("stale_after_heartbeats", 3))
+        self.health_delay_s = max(0.0, float(self.faults.get("health_delay_s") or 0))
+        # The platform's own clock: only the times it stamps itself move, not the store's.
+        self.clock_offset_ms = int(float(self.faults.get("clock_offset_s") or 0) * 1000)
 
     def _read(self, query: str, params: Any = ()) -> list[tuple]:
         uri = "file:" + urllib.parse.quote(os.path.abspath(self.store)) + "?mode=ro"
@@ -117,7 +122,7 @@ class Platform:
         return {
             "status": "degraded" if self.faults.get("degraded") else "ok",
             "version": VERSION,
-            "time": rfc3339(now_ms),
+            "time": rfc3339(now_ms + self.clock_offset_ms),
             "event_store": {
                 "journal_mode": str(journal).lower(),
                 "last_write": rfc3339(newest[0][0]) if newest else None,
@@ -157,7 +162,7 @@ class Platform:
         healthy = lies or not any(r["stale"] or r["gaps"] for r in runs)
         return {
             "status": "green" if healthy else "amber",
-            "generated_at": rfc3339(now_ms),
+            "generated_at": rfc3339(now_ms + self.clock_offset_ms),
             "runs": runs,
         }
 
@@ -211,6 +216,9 @@ def make_handler(platform: Platform, token: str | None) -> type[BaseHTTPRequestH
             if route is None:
                 self._send(404, {"error": f"no such endpoint: {path}"})
                 return
+            if path == "/api/health" and platform.health_delay_s:
+                # A slow platform: the answer is late, and stamped when it is finally built.
+                time.sleep(platform.health_delay_s)
             now_ms = int(time.time() * 1000)
             try:
                 body = route(now_ms)

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tradeops.sandbox.generator import StoreParams, build_platform_data
 from tradeops.sandbox.scenarios import BROKERS, FAULTY_BROKER, Scenario, scenario
+from tradeops.sandbox.writer import DIAGNOSTIC_MB
 
 # The suite reads its tokens from these (named in the ops.toml the sandbox writes).
 CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CP_TOKEN"
@@ -37,6 +38,15 @@ SERVER_CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CONTROL_TOKEN"
 TIMEOUT_S = 2.0  # the sandbox manifest's network timeouts: a hang costs 2 s, not 5
 START_TIMEOUT_S = 15.0
 STALE_AFTER_HEARTBEATS = 3
+# The sandbox's WAL limit. Its writer checkpoints every 1000 pages (SQLite's default), so
+# a healthy sandbox's WAL tops out near 4 MB; checkpoint_stalled grows it to ~16 MB.
+# (256 MB, the suite's default, is sized for a real platform's write rate.)
+WAL_MAX_MB = 8
+# Fault sizes (see scenarios.py): each is well past the limit its check applies.
+HEALTH_DELAY_S = 1.5  # control_plane_slow; the latency budget is 1 s, the timeout 2 s
+CLOCK_OFFSET_S = 120  # control_plane_clock_ahead; skew limit 5 s
+PRICES_FROZEN_S = 600  # prices_frozen; prices are stale after 60 s
+WRITER_STOPPED_MS = 300_000  # writer_stopped; writes are stale after 60 s
 
 
 class SandboxError(RuntimeError):
@@ -73,13 +83,28 @@ class Sandbox:
             self._own_directory = True
         self.directory.mkdir(parents=True, exist_ok=True)
         now_ms = int(time.time() * 1000)
+        # writer_stopped: the platform's last write was 5 minutes ago, and nothing since.
+        built_ms = now_ms - WRITER_STOPPED_MS if "writer_stopped" in faults else now_ms
         built = build_platform_data(
             self.directory,
             self.params,
             faults,
-            now_ms,
+            built_ms,
             self.cache_dir if self.cache_dir is not None else default_cache_dir(),
         )
+        # Where the service faults are, beside the generator's notes on the store faults.
+        service_notes = {
+            "writer_stopped": {"last_write_ms": built_ms},
+            "control_plane_slow": {"health_delay_s": HEALTH_DELAY_S},
+            "control_plane_clock_ahead": {"clock_offset_s": CLOCK_OFFSET_S},
+            "prices_frozen": {"frozen_at_ms": now_ms - PRICES_FROZEN_S * 1000},
+            "checkpoint_stalled": {"wal_autocheckpoint": 0, "diagnostic_mb": DIAGNOSTIC_MB},
+        }
+        notes = {**built.notes, **{f: n for f, n in service_notes.items() if f in faults}}
+        price_gap = notes.get("price_gap", {}) if "price_gap" in faults else {}
+        if "price_gap" in faults and not price_gap:
+            self.stop()
+            raise SandboxError("the price_gap fault needs big_position (the position it hits)")
         tokens = {name: secrets.token_urlsafe(24) for name in BROKERS}
         control_token = secrets.token_urlsafe(24)
         self.environ = {CONTROL_TOKEN_ENV: control_token}
@@ -99,7 +124,7 @@ class Sandbox:
                     "strategies": str(built.strategies),
                     "stale_after_heartbeats": STALE_AFTER_HEARTBEATS,
                     "live_runs": built.live_runs,
-                    "notes": built.notes,
+                    "notes": notes,
                     "brokers": {name: list(accounts) for name, accounts in BROKERS.items()},
                     "broker": {
                         "hang": "broker_hang" in faults,
@@ -107,12 +132,19 @@ class Sandbox:
                             list(BROKERS[FAULTY_BROKER]) if "broker_rate_limited" in faults else []
                         ),
                         "retry_after_s": 30,
+                        "prices_frozen_s": PRICES_FROZEN_S if "prices_frozen" in faults else 0,
+                        "price_gap": price_gap,
                     },
                     "control_plane": {
                         "degraded": "control_plane_degraded" in faults,
                         "summary_lies": "summary_lies" in faults,
                         "brokers_connected": not faults & {"broker_down", "broker_hang"},
+                        "health_delay_s": HEALTH_DELAY_S if "control_plane_slow" in faults else 0,
+                        "clock_offset_s": (
+                            CLOCK_OFFSET_S if "control_plane_clock_ahead" in faults else 0
+                        ),
                     },
+                    "writer": {"checkpoint_stalled": "checkpoint_stalled" in faults},
                 },
                 indent=1,
             )
@@ -132,7 +164,9 @@ class Sandbox:
         return self.manifest_path
 
     def _start_processes(self, config: Path, faults: frozenset[str], env: dict) -> dict:
-        wanted = {"writer": "tradeops.sandbox.writer"}
+        wanted = {}
+        if "writer_stopped" not in faults:
+            wanted["writer"] = "tradeops.sandbox.writer"
         if "control_plane_down" not in faults:
             wanted["control_plane"] = "tradeops.sandbox.control_plane"
         if "broker_down" not in faults:
@@ -194,6 +228,8 @@ path = {json.dumps(str(store))}
 {brokers}
 [thresholds]
 stale_after_heartbeats = {STALE_AFTER_HEARTBEATS}
+# Sized for the sandbox: its healthy writer's WAL stays near 4 MB (checkpoint every 1000 pages).
+wal_max_mb = {WAL_MAX_MB}
 """
         )
         return path

@@ -27,6 +27,11 @@ STORE_FAULTS = frozenset(
         "drawdown",  # one account's NAV 12% below its peak
         "margin_rate_raised",  # the broker raised one account's margin rate
         "runs_failing",  # many runs ended "failed" in the last days
+        "index_dropped",  # a migration dropped the events_type_ts index
+        "ts_backwards",  # three events appended with timestamps 10 minutes in the past
+        "big_position",  # account -001 opened an extra EUR_USD long today (<= 200,000)
+        "oversized_position",  # account -001 opened an extra 450,000 EUR_USD long today
+        "pnl_misrecorded",  # one of today's TRADE_CLOSED records 60 USD more than the broker
     }
 )
 SERVICE_FAULTS = frozenset(
@@ -38,6 +43,12 @@ SERVICE_FAULTS = frozenset(
         "broker_hang",  # the broker accepts connections and never answers
         "broker_bad_token",  # broker "oanda-practice-b" token revoked: 401
         "broker_rate_limited",  # broker "oanda-practice-b" token gets 429, Retry-After 30
+        "control_plane_slow",  # /api/health answers after 1.5 s (the latency budget is 1 s)
+        "control_plane_clock_ahead",  # the control plane's clock runs 120 s ahead
+        "prices_frozen",  # OANDA quotes stopped moving 10 minutes ago, still "tradeable"
+        "price_gap",  # EUR_USD quotes gapped down: big_position loses ~5% of the NAV
+        "writer_stopped",  # the platform stopped writing events 5 minutes ago
+        "checkpoint_stalled",  # the writer never checkpoints: its WAL grew to ~16 MB
     }
 )
 FAULTS = STORE_FAULTS | SERVICE_FAULTS
@@ -71,10 +82,17 @@ class Scenario:
         return {e.check: e.severity for e in self.caught_by}
 
 
-def _s(name: str, wrong: str, faults: set[str], *caught: tuple[str, str]) -> Scenario:
+def _s(
+    name: str,
+    wrong: str,
+    faults: set[str],
+    *caught: tuple[str, str],
+    market_hours_only: bool = False,
+) -> Scenario:
     unknown = set(faults) - FAULTS
     assert not unknown, f"scenario {name}: unknown faults {unknown}"
-    return Scenario(name, wrong, frozenset(faults), tuple(Expect(c, s) for c, s in caught))
+    expects = tuple(Expect(c, s) for c, s in caught)
+    return Scenario(name, wrong, frozenset(faults), expects, market_hours_only)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -200,6 +218,68 @@ SCENARIOS: dict[str, Scenario] = {
             "budget-exhausted",
             "many runs ended failed this month: the run-success error budget is spent",
             {"runs_failing"},
+        ),
+        _s(
+            "control-plane-slow",
+            "/api/health answers after 1.5 s (budget 1 s)",
+            {"control_plane_slow"},
+            ("control_plane_health", "P2"),
+        ),
+        _s(
+            "clock-skew",
+            "the platform's clock runs 120 s ahead",
+            {"control_plane_clock_ahead"},
+            ("clock_skew", "P2"),
+        ),
+        _s(
+            "prices-stale",
+            "OANDA prices stopped moving 10 minutes ago while the market is open",
+            {"prices_frozen"},
+            ("broker_prices", "P1"),
+            market_hours_only=True,
+        ),
+        _s(
+            "writer-stopped",
+            "the platform stopped writing events 5 minutes ago",
+            {"writer_stopped"},
+            ("event_store_writes", "P1"),
+        ),
+        _s(
+            "schema-drift",
+            "a migration dropped the events_type_ts index",
+            {"index_dropped"},
+            ("event_store_schema", "P2"),
+        ),
+        _s(
+            "events-out-of-order",
+            "three events were appended with timestamps 10 minutes in the past",
+            {"ts_backwards"},
+            ("event_store_sequence", "P2"),
+        ),
+        _s(
+            "wal-growing",
+            "checkpoints are stalled: the WAL file grew past the limit",
+            {"checkpoint_stalled"},
+            ("wal_growth", "P2"),
+        ),
+        _s(
+            "daily-loss-breach",
+            "EUR_USD gapped against a large long on account -001: today's loss about 5%",
+            {"big_position", "price_gap"},
+            ("daily_loss", "P1"),
+        ),
+        _s(
+            "exposure-breach",
+            "account -001 holds an oversized EUR_USD long: EUR exposure about 5x NAV",
+            {"oversized_position"},
+            ("currency_exposure", "P2"),
+        ),
+        _s(
+            "pnl-mismatch",
+            "the store recorded one of today's closed trades with realized P&L 60 USD off "
+            "the broker's",
+            {"pnl_misrecorded"},
+            ("pnl_adds_up", "P2"),
         ),
     )
 }

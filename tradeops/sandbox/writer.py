@@ -7,6 +7,11 @@ for every live run with `heartbeats: true` each time its interval has passed, on
 transaction per tick. It never changes the store's journal mode (the wal_off scenario
 must stay in rollback-journal mode) and exits on SIGTERM/SIGINT or when its parent is
 gone. Standard library only, so it starts fast.
+
+With sandbox.json's `writer.checkpoint_stalled` it turns automatic checkpoints off and,
+before READY, appends about `writer.diagnostic_mb` (default 16) MB of DIAGNOSTIC events
+(a type the contract does not know, so readers ignore them); its connection stays open,
+so the WAL stays that big while the sandbox runs.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ BUSY_TIMEOUT_MS = 2_000  # a reader's lock (rollback-journal mode) is waited for
 PARENT_POLL_S = 1.0
 MAX_SLEEP_S = 0.25  # keeps SIGTERM and the parent check prompt
 MAX_ERROR_LINES = 20  # stderr may be a pipe nobody drains: never flood it
+DIAGNOSTIC_MB = 16.0  # checkpoint_stalled: how big the WAL grows before READY
+DIAGNOSTIC_BATCH = 1_000  # events per transaction (~1 MB of payload)
 
 # run_seq is read inside the write transaction, so it stays contiguous whoever else writes.
 _APPEND = (
@@ -42,9 +49,10 @@ class Writer:
     """Appends the live runs' heartbeats on time."""
 
     def __init__(self, store: str, runs: list[dict[str, Any]]) -> None:
+        self.path = Path(store).absolute()
         # mode=rw: a wrong path is an error, not a new empty database.
         self.con = sqlite3.connect(
-            f"{Path(store).absolute().as_uri()}?mode=rw",
+            f"{self.path.as_uri()}?mode=rw",
             uri=True,
             timeout=BUSY_TIMEOUT_MS / 1000,
             isolation_level=None,
@@ -99,9 +107,44 @@ class Writer:
         if self.errors <= MAX_ERROR_LINES:
             print(f"tradeops.sandbox.writer: {message}", file=sys.stderr, flush=True)
 
+    def stall_checkpoints(self, target_mb: float) -> int:
+        """Turn automatic checkpoints off and append DIAGNOSTIC events until the WAL holds
+        target_mb; the number of events appended."""
+        self.con.execute("PRAGMA wal_autocheckpoint=0")
+        wal = Path(f"{self.path}-wal")
+        written = 0
+        # Bounded by what was written too: a store not in WAL mode never grows a WAL.
+        for _ in range(int(2 * target_mb) + 2):
+            if _size(wal) >= target_mb * 1_000_000:
+                break
+            now_ms = time.time_ns() // 1_000_000
+            rows = [(now_ms, _diagnostic(written + i)) for i in range(DIAGNOSTIC_BATCH)]
+            self.con.execute("BEGIN IMMEDIATE")
+            self.con.executemany(
+                "INSERT INTO events (ts, type, payload) VALUES (?, 'DIAGNOSTIC', ?)", rows
+            )
+            self.con.execute("COMMIT")
+            written += len(rows)
+        return written
+
     def close(self) -> None:
         """Release the store."""
         self.con.close()
+
+
+def _diagnostic(n: int) -> str:
+    """A ~1 KB DIAGNOSTIC payload: an order router's latency histogram, as platforms dump."""
+    buckets = [(n * 7919 + k * 104729) % 100_000 for k in range(150)]
+    body = {"component": "order-router", "metric": "fill_latency_us", "sample": n}
+    body["buckets"] = buckets
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
         where = config.get("store") if isinstance(config, dict) else None
         print(f"tradeops.sandbox.writer: cannot open the store {where}: {exc}", file=sys.stderr)
         return 1
+    stalled = config.get("writer") or {}
+    if stalled.get("checkpoint_stalled"):
+        try:
+            target = float(stalled.get("diagnostic_mb", DIAGNOSTIC_MB))
+            writer.stall_checkpoints(target)
+        except (sqlite3.Error, TypeError, ValueError) as exc:
+            print(f"tradeops.sandbox.writer: cannot stall checkpoints: {exc}", file=sys.stderr)
+            writer.close()
+            return 1
     print("READY", flush=True)
     next_parent_check = time.monotonic() + PARENT_POLL_S
     try:
