@@ -124,3 +124,50 @@ def one_line(findings: list[Finding] | None, fallback: str) -> str:
         return fallback
     more = f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""
     return f"{findings[0]}{more}"
+
+
+def write_verdict(tr, ops, summary: dict) -> None:
+    """The terminal's last word: GREEN, or RED led by the highest severity, each failure
+    with its next step and runbook, then what was not judged and why."""
+    tr.write_sep("=", "tradeops verdict", bold=True)
+    if ops.sandbox is not None:
+        tr.write_line(f"platform: sandbox scenario {ops.sandbox.scenario_name!r}")
+    elif ops.manifest is not None:
+        tr.write_line(f"platform: {ops.manifest.path}")
+    checks = summary["checks"]
+    failed = [c for c in checks if c["outcome"] in ("failed", "error")]
+    observed = summary["platform_red_not_selected"]
+    if summary["verdict"] == "green":
+        tr.write_line("GREEN: no check failed", green=True, bold=True)
+    else:
+        counted = [*failed, *observed]
+        counts = {s: sum(c["effective_severity"] == s for c in counted) for s in SEVERITIES}
+        detail = ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
+        tr.write_line(
+            f"RED: highest severity {summary['highest_severity'] or 'P?'}: "
+            f"{len(counted)} check(s) failed ({detail})",
+            red=True,
+            bold=True,
+        )
+        for check in sorted(failed, key=lambda c: c["effective_severity"] or "P9"):
+            meta = CheckMeta(**{k: v for k, v in check.items() if k != "nodeid"})
+            subject = f"[{meta.subject}]" if meta.subject else ""
+            tr.write_line(
+                f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}", red=True
+            )
+            for line in next_step_lines(meta):
+                tr.write_line(f"  {line.strip()}")
+        for check in observed:
+            tr.write_line(
+                f"{check['effective_severity']} {check['check']} (layer 1, not "
+                f"selected in this run): {check['summary']}",
+                red=True,
+            )
+            tr.write_line("  next step: run `pytest -m platform` for the findings and runbook")
+    for problem in ops.problems:
+        tr.write_line(f"warning: {problem}", yellow=True)
+    unreliable = [c for c in checks if c["summary"].startswith("unreliable")]
+    if unreliable:
+        tr.write_line(
+            f"{len(unreliable)} check(s) not judged: {unreliable[0]['summary']}", yellow=True
+        )

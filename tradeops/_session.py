@@ -67,7 +67,7 @@ class OpsSession:
 
 def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     """Resolve the platform on the controller; UsageError for a bad manifest or none at all."""
-    session = OpsSession(now_ms=int(time.time() * 1000))
+    session = OpsSession()
     session.as_of_ms = _as_of(config.getoption("ops_as_of"))
     scenario = config.getoption("ops_sandbox")
     if scenario:
@@ -75,6 +75,9 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
         path: Path | None = session.sandbox.manifest_path
     else:
         path = find_manifest(config.getoption("ops_config"), os.environ, Path.cwd())
+    # The session instant is read once the platform is there (a sandbox may take seconds
+    # to build): every check judges this same moment.
+    session.now_ms = int(time.time() * 1000)
     if path is None:
         if checks_targeted:
             raise pytest.UsageError(NO_PLATFORM)

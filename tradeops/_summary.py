@@ -30,14 +30,30 @@ def collect(terminalreporter) -> list[dict]:
 
 
 def summarize(ops: OpsSession, checks: list[dict]) -> dict:
-    """Verdict, highest severity, counts by outcome, severity and layer, and every check."""
+    """Verdict, highest severity, counts by outcome, severity and layer, and every check.
+
+    A layer-1 check the probe found red counts even when this run did not select its
+    test (`-m preflight` selects two of nine): the checks above it were not judged, so
+    the run is not green.
+    """
     failed = [c for c in checks if c["outcome"] in ("failed", "error")]
+    ran = {c["check"] for c in checks}
+    observed = [
+        {
+            "check": check,
+            "effective_severity": ops.verdict.severity(check),
+            "summary": str(ops.verdict.of(check)[0]),
+        }
+        for check in (ops.verdict.red_checks if ops.verdict else [])
+        if check not in ran
+    ]
     return {
-        "verdict": "red" if failed else "green",
-        "highest_severity": highest(c["effective_severity"] for c in failed),
+        "verdict": "red" if failed or observed else "green",
+        "highest_severity": highest(c["effective_severity"] for c in [*failed, *observed]),
         "platform_layer": (
             None if ops.verdict is None else ("red" if ops.verdict.red else "green")
         ),
+        "platform_red_not_selected": observed,
         "now_ms": ops.now_ms,
         "counts": {
             "outcome": {o: sum(c["outcome"] == o for c in checks) for o in OUTCOMES},

@@ -21,11 +21,10 @@ from tradeops._render import (
     CheckMeta,
     effective_severity,
     findings_of,
-    next_step_lines,
     one_line,
     render_failure,
+    write_verdict,
 )
-from tradeops.findings import SEVERITIES
 from tradeops.scheduled import ScheduledStrategy
 
 SESSION = pytest.StashKey[_session.OpsSession]()
@@ -155,7 +154,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         reason = f"unreliable: platform layer red ({', '.join(verdict.red_checks)})"
         for item in checks:
             if item.get_closest_marker("strategy") or item.get_closest_marker("portfolio"):
-                item.add_marker(pytest.mark.skip(reason=reason))
+                item.add_marker(pytest.mark.skip(reason=reason), append=False)
     elif verdict is not None:
         for item in checks:
             callspec = getattr(item, "callspec", None)
@@ -219,53 +218,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
-def _failed_checks(terminalreporter) -> list[CheckMeta]:
-    reports = terminalreporter.stats.get("failed", []) + terminalreporter.stats.get("error", [])
-    metas = [CheckMeta.from_report(r) for r in reports]
-    return [m for m in metas if m is not None]
+SUMMARY = pytest.StashKey[dict]()
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    if _is_worker(config):
+    summary = config.stash.get(SUMMARY, None)
+    if _is_worker(config) or summary is None:
         return
     ops = config.stash[SESSION]
-    failed = _failed_checks(terminalreporter)
-    skipped = [
-        m
-        for r in terminalreporter.stats.get("skipped", [])
-        if (m := CheckMeta.from_report(r)) is not None
-    ]
-    if ops.manifest is None and not failed:
+    if ops.manifest is None and summary["verdict"] == "green":
         return
-    tr = terminalreporter
-    tr.write_sep("=", "tradeops verdict", bold=True)
-    if ops.sandbox is not None:
-        tr.write_line(f"platform: sandbox scenario {ops.sandbox.scenario_name!r}")
-    elif ops.manifest is not None:
-        tr.write_line(f"platform: {ops.manifest.path}")
-    unreliable = [m for m in skipped if m.summary.startswith("unreliable")]
-    if not failed:
-        tr.write_line("GREEN: no check failed", green=True, bold=True)
-    else:
-        counts = {s: sum(m.effective_severity == s for m in failed) for s in SEVERITIES}
-        top = next(s for s in SEVERITIES if counts[s]) if any(counts.values()) else "P?"
-        detail = ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
-        tr.write_line(
-            f"RED: highest severity {top}: {len(failed)} check(s) failed ({detail})",
-            red=True,
-            bold=True,
-        )
-        for meta in sorted(failed, key=lambda m: m.effective_severity or "P9"):
-            subject = f"[{meta.subject}]" if meta.subject else ""
-            tr.write_line(
-                f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}", red=True
-            )
-            for line in next_step_lines(meta):
-                tr.write_line(f"  {line.strip()}")
-    if unreliable:
-        tr.write_line(
-            f"{len(unreliable)} check(s) not judged: {unreliable[0].summary}", yellow=True
-        )
+    write_verdict(terminalreporter, ops, summary)
 
 
 # Exit codes above pytest's own 0-5, so cron and alerting can tell how bad a red run is.
@@ -280,12 +243,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     ops = config.stash[SESSION]
     summary = _summary.summarize(ops, _summary.collect(reporter))
+    config.stash[SUMMARY] = summary  # the terminal verdict is written from it, after this
     if config.getoption("ops_json"):
         _summary.write(Path(config.getoption("ops_json")), summary)
-    # Only a plain "tests failed" becomes a severity code; 2-5 (interrupted, internal
-    # error, usage error, nothing collected) stay pytest's. A failure with no valid
-    # severity (a malformed check) keeps 1.
-    if session.exitstatus == pytest.ExitCode.TESTS_FAILED:
+    # A red run becomes a severity code; 2-5 (interrupted, internal error, usage error,
+    # nothing collected) stay pytest's. A failure with no valid severity (a malformed
+    # check) keeps 1. A run whose checks passed while layer 1 was red is red too.
+    if summary["verdict"] == "red" and session.exitstatus in (
+        pytest.ExitCode.OK,
+        pytest.ExitCode.TESTS_FAILED,
+    ):
         top = summary["highest_severity"]
         if top in ("P0", "P1"):
             session.exitstatus = EXIT_PAGE

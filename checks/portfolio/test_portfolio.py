@@ -101,16 +101,18 @@ def test_margin_closeout(account, account_summary, manifest):
 @pytest.mark.severity(level="P2")
 @pytest.mark.runbook(id="currency-exposure")
 def test_currency_exposure(account, account_summary, currency_exposure, manifest):
-    """Net exposure per currency (home-currency value of open positions) is within its limit."""
-    nav = account_summary(account).nav
+    """Net exposure per foreign currency (valued in the account currency) is within its
+    limit; the account's own currency is its cash, not an exposure."""
+    summary = account_summary(account)
     limit = Decimal(str(manifest.portfolio.max_currency_exposure))
     expect_none(
         Finding(
-            f"net {currency} exposure {value:,.0f} is {abs(value) / nav:.1f}x NAV (limit {limit}x)",
+            f"net {currency} exposure {value:,.0f} {summary.currency} is "
+            f"{abs(value) / summary.nav:.1f}x NAV (limit {limit}x)",
             Where(account=account),
         )
         for currency, value in sorted(currency_exposure(account).items())
-        if abs(value) > limit * nav
+        if currency != summary.currency and abs(value) > limit * summary.nav
     )
 
 

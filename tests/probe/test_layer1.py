@@ -138,3 +138,20 @@ def test_clock_skew_allows_the_health_call_s_own_latency(tmp_path):
     assert "120.0 s ahead of ours" in finding.what
     close = observed(TUESDAY, health=health(at=TUESDAY + timedelta(seconds=5.5), latency_ms=800))
     assert clock_skew(close, manifest(tmp_path)) == []
+
+
+def test_every_layer1_check_has_a_test_with_the_same_severity():
+    import re
+
+    from tests.suite_runner import REPO
+    from tradeops.probe._layer1 import CHECKS, SEVERITY
+
+    marked = {}
+    for path in (REPO / "checks").rglob("test_*.py"):
+        text = path.read_text()
+        for level, name in re.findall(
+            r'severity\(level="(P\d)"\)\n(?:@pytest[^\n]*\n)*def test_(\w+)', text
+        ):
+            marked[name] = level
+    assert set(SEVERITY) == set(CHECKS)
+    assert {check: marked.get(check) for check in CHECKS} == SEVERITY

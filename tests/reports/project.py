@@ -9,11 +9,14 @@ manifest's token, so a token travels the error path the canary test watches.
 
 from __future__ import annotations
 
+import atexit
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,8 +127,52 @@ timeout_s = 1
 {extra}"""
 
 
-def make_project(path: Path, manifest_extra: str = "", slo: bool = False) -> Path:
-    """Write the project under path; return it."""
+_HEALTHY: dict = {}
+
+
+def healthy_platform() -> tuple[str, dict[str, str]]:
+    """A healthy sandbox shared by this process's fake projects: (manifest text, token env).
+
+    The fake checks never read it; it is there so that layer 1, which the plugin probes
+    for real, is green, and a run whose fake checks pass is a green run.
+    """
+    if not _HEALTHY:
+        from tradeops.sandbox.generator import StoreParams
+        from tradeops.sandbox.platform import BROKER_TOKEN_ENV, CONTROL_TOKEN_ENV, Sandbox
+
+        sandbox = Sandbox("healthy", params=StoreParams(days=3), cache_dir=REPO / ".cache-tests")
+        sandbox.start()
+        atexit.register(sandbox.stop)
+        config = tomllib.loads(sandbox.manifest_path.read_text())
+        broker = config["brokers"][0]
+        _HEALTHY["manifest"] = f"""
+[control_plane]
+url = "{config["control_plane"]["url"]}"
+token_env = "FAKE_CP_TOKEN"
+timeout_s = 2
+
+[event_store]
+path = "{config["event_store"]["path"]}"
+
+[[brokers]]
+name = "{broker["name"]}"
+url = "{broker["url"]}"
+token_env = "FAKE_OANDA_TOKEN"
+accounts = {json.dumps(broker["accounts"])}
+timeout_s = 2
+"""
+        _HEALTHY["env"] = {
+            "FAKE_CP_TOKEN": sandbox.environ[CONTROL_TOKEN_ENV],
+            "FAKE_OANDA_TOKEN": sandbox.environ[BROKER_TOKEN_ENV[broker["name"]]],
+        }
+    return _HEALTHY["manifest"], _HEALTHY["env"]
+
+
+def make_project(
+    path: Path, manifest_extra: str = "", slo: bool = False, healthy: bool = False
+) -> Path:
+    """Write the project under path; return it. Its platform is down (layer 1 red, the
+    upper layers unreliable) unless `healthy`, when it is a real healthy sandbox."""
     pyproject = (REPO / "pyproject.toml").read_text()
     markers = re.search(r"^markers = \[.*?^\]", pyproject, re.S | re.M)
     assert markers is not None, "the repo's pyproject lists its markers"
@@ -148,8 +195,21 @@ def make_project(path: Path, manifest_extra: str = "", slo: bool = False) -> Pat
     if slo:
         (path / "slo").mkdir()
         (path / "slo" / "test_fake_slo.py").write_text(SLO_CHECKS)
-    (path / "ops.toml").write_text(manifest_text(closed_port(), manifest_extra))
+    if healthy:
+        manifest, env = healthy_platform()
+        (path / "ops.toml").write_text(manifest + manifest_extra)
+        (path / "platform.env.json").write_text(json.dumps(env))
+    else:
+        (path / "ops.toml").write_text(manifest_text(closed_port(), manifest_extra))
     return path
+
+
+def project_env(project: Path) -> dict[str, str]:
+    """The token env a project's platform takes: the sandbox's, or the down platform's."""
+    tokens = project / "platform.env.json"
+    if tokens.exists():
+        return json.loads(tokens.read_text())
+    return {"FAKE_CP_TOKEN": "cp-token-0123456789", "FAKE_OANDA_TOKEN": "oanda-0123456789"}
 
 
 @dataclass
@@ -165,9 +225,7 @@ def run_pytest(project: Path, *args: str, env: dict | None = None) -> Run:
     child_env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_", "FAKE_"))
     }
-    child_env.update(
-        {"FAKE_CP_TOKEN": "cp-token-0123456789", "FAKE_OANDA_TOKEN": "oanda-0123456789"}
-    )
+    child_env.update(project_env(project))
     child_env.update(env or {})
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--ops-config=ops.toml", *args],

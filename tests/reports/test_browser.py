@@ -105,9 +105,13 @@ def newest(reports: Path) -> Path:
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A reports root with a green run, then a red one."""
-    project = make_project(tmp_path_factory.mktemp("browser") / "project")
+    project = make_project(tmp_path_factory.mktemp("browser") / "project", healthy=True)
     run_pytest(project)
-    run = run_pytest(project, env={"FAKE_FAIL": "store_mode,control_plane,prices_fresh[101-B]"})
+    # A revoked control-plane token: the fake check's real call and layer 1 both fail (P0).
+    run = run_pytest(
+        project,
+        env={"FAKE_FAIL": "store_mode,control_plane,prices_fresh[101-B]", "FAKE_CP_TOKEN": "x"},
+    )
     assert run.returncode in FAILED_CHECKS, run.output
     return project / "reports"
 

@@ -158,7 +158,8 @@ def test_junit_xml_lists_every_check_with_its_failure(red):
     assert cases["test_no_residual_runs"].find("skipped") is not None
 
 
-def test_html_option_wins_and_keeps_its_outputs_beside_it_outside_the_trail(project):
+def test_html_option_wins_and_keeps_its_outputs_beside_it_outside_the_trail(tmp_path):
+    project = make_project(tmp_path / "project", healthy=True)
     run = run_pytest(project, "--html=out/mine.html")
     assert run.returncode == 0, run.output
     assert sorted(p.name for p in (project / "out").iterdir() if p.is_file()) == [

@@ -9,29 +9,24 @@ import sys
 
 import pytest
 
-from tests.reports.project import FAILED_CHECKS, make_project, verify
+from tests.reports.project import FAILED_CHECKS, make_project, project_env, verify
 
 
-def _child_env(fail: bool) -> dict:
+def _child_env(project, fail: bool) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
-    return {
-        **env,
-        "FAKE_CP_TOKEN": "cp-token-0123456789",
-        "FAKE_OANDA_TOKEN": "oanda-0123456789",
-        "FAKE_FAIL": "store_mode" if fail else "",
-    }
+    return {**env, **project_env(project), "FAKE_FAIL": "store_mode" if fail else ""}
 
 
 @pytest.mark.slow
 def test_ten_runs_leave_ten_reports_an_index_of_ten_and_a_changed_byte_is_named(tmp_path):
-    project = make_project(tmp_path / "project")
+    project = make_project(tmp_path / "project", healthy=True)
     # Two runs at a time: concurrent runs must take turns at the chain, never collide.
     for pair in range(5):
         runs = [
             subprocess.Popen(
                 [sys.executable, "-m", "pytest", "--ops-config=ops.toml", "-q"],
                 cwd=project,
-                env=_child_env(fail=bool((pair + n) % 2)),
+                env=_child_env(project, fail=bool((pair + n) % 2)),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 stdin=subprocess.DEVNULL,

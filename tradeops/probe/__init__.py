@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from tradeops.config import Manifest
 from tradeops.connectors.errors import PlatformError
-from tradeops.findings import Finding, expect_none
-from tradeops.probe._layer1 import CHECKS, Unjudged
+from tradeops.findings import Finding, expect_none, highest
+from tradeops.probe._layer1 import CHECKS, SEVERITY, Unjudged
 from tradeops.probe._observe import Observed, StoreFacts, elapsed_ms, observe
 
 __all__ = ["PlatformVerdict", "probe_platform"]
@@ -41,6 +41,10 @@ class PlatformVerdict:
     @property
     def red(self) -> bool:
         return bool(self.red_checks)
+
+    def severity(self, check: str) -> str | None:
+        """A red layer-1 check's severity: its most severe finding, else the check's own."""
+        return highest(f.severity or SEVERITY.get(check) for f in self.of(check))
 
     def of(self, check: str) -> list[Finding]:
         """The findings of one layer-1 check (empty when it is green)."""

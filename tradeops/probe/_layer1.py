@@ -242,6 +242,20 @@ def _store(o: Observed) -> StoreFacts | Unjudged:
     return o.store
 
 
+# Each layer-1 check's own severity (its test carries the same marker; a test keeps them
+# in step): what a red check counts as when a run did not select its test.
+SEVERITY = {
+    "control_plane_health": "P1",
+    "broker_reachability": "P1",
+    "broker_prices": "P1",
+    "event_store_writes": "P1",
+    "wal_mode": "P1",
+    "event_store_schema": "P2",
+    "event_store_sequence": "P2",
+    "wal_growth": "P2",
+    "clock_skew": "P2",
+}
+
 CHECKS = {
     "control_plane_health": control_plane_health,
     "broker_reachability": broker_reachability,

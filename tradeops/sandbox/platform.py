@@ -230,6 +230,11 @@ path = {json.dumps(str(store))}
 stale_after_heartbeats = {STALE_AFTER_HEARTBEATS}
 # Sized for the sandbox: its healthy writer's WAL stays near 4 MB (checkpoint every 1000 pages).
 wal_max_mb = {WAL_MAX_MB}
+
+[reports]
+# The sandbox's control-plane probes stay with the sandbox: a scenario that takes the
+# control plane down must not spend a real platform's availability budget.
+history_db = {json.dumps(str(self.directory / "probe-history.sqlite"))}
 """
         )
         return path

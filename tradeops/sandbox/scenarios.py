@@ -195,6 +195,7 @@ SCENARIOS: dict[str, Scenario] = {
             "persistence-loss",
             "broker fills of the last days were never persisted as ORDER_FILLED",
             {"fills_missing"},
+            ("slo[trade_persistence]", "P1"),
         ),
         _s(
             "tracking-drift",
@@ -218,6 +219,7 @@ SCENARIOS: dict[str, Scenario] = {
             "budget-exhausted",
             "many runs ended failed this month: the run-success error budget is spent",
             {"runs_failing"},
+            ("slo[run_success]", "P2"),
         ),
         _s(
             "control-plane-slow",
@@ -243,6 +245,7 @@ SCENARIOS: dict[str, Scenario] = {
             "the platform stopped writing events 5 minutes ago",
             {"writer_stopped"},
             ("event_store_writes", "P1"),
+            ("slo[heartbeat_delivery]", "P2"),
         ),
         _s(
             "schema-drift",
