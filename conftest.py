@@ -132,17 +132,18 @@ def broker_positions(manifest, brokers):
 
 
 @pytest.fixture(scope="session")
-def currency_exposure(manifest, brokers, broker_positions):
-    """account -> {currency: net exposure in the home currency}."""
+def currency_exposure(manifest, brokers, broker_positions, account_summary):
+    """account -> {currency: net exposure valued in the account's currency}."""
 
     @functools.cache
     def exposure(account: str) -> dict:
         positions = broker_positions(account)
         if not positions:
             return {}
+        home = account_summary(account).currency
         broker = _broker_of(manifest, brokers, account)
-        prices = broker.pricing(account, conversion_pairs(list(positions)))
+        prices = broker.pricing(account, conversion_pairs(list(positions), home))
         mids = {p.instrument: (p.bid + p.ask) / 2 for p in prices}
-        return net_exposure(positions, mids)
+        return net_exposure(positions, mids, home)
 
     return exposure
