@@ -9,8 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
+
+
+def utc(ts_ms: int) -> str:
+    """An event time (epoch ms) as findings print it: 2026-11-24T09:00:00Z."""
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def highest(levels: Iterable[str | None]) -> str | None:
@@ -28,6 +34,11 @@ class Where:
     instrument: str | None = None
     run: str | None = None
     seq: int | None = None
+
+    @classmethod
+    def of_run(cls, run, seq: int | None = None) -> Where:
+        """Where a run is: its strategy, account, instrument and id (and an event seq)."""
+        return cls(run.strategy_id, run.account_id, run.instrument, run.run_id, seq)
 
     def __str__(self) -> str:
         parts = [

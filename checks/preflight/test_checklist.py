@@ -7,23 +7,15 @@ probe made once before the session; items 1, 4 and 5 are judged only when layer 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
 from tradeops import Finding, Where, expect_none
+from tradeops.findings import utc
+from tradeops.liveness import stale_finding
 
 pytestmark = pytest.mark.preflight
 
 RUN_FIELDS = ["RUN_STARTED"]
-
-
-def _at(ts_ms: int) -> str:
-    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _where(run, seq: int | None = None) -> Where:
-    return Where(run.strategy_id, run.account_id, run.instrument, run.run_id, seq)
 
 
 @pytest.mark.strategy
@@ -40,25 +32,17 @@ def test_control_summary(control_plane, event_store, manifest, now_ms):
     ]
     stale_in_store = set()
     for run in live:
-        threshold_s = factor * run.heartbeat_interval_s
-        last_ts = run.last_heartbeat_ts or run.started_ts
-        age_s = (now_ms - last_ts) / 1000
-        if age_s > threshold_s:
+        stale = stale_finding(run, now_ms, factor)
+        if stale is not None:
             stale_in_store.add(run.run_id)
-            findings.append(
-                Finding(
-                    f"stale: last heartbeat {age_s:.0f} s ago at {_at(last_ts)} "
-                    f"(threshold {threshold_s:.0f} s)",
-                    _where(run, run.last_heartbeat_seq),
-                )
-            )
+            findings.append(stale)
     runs = {run.run_id: run for run in live}
     gaps = event_store.gaps(list(runs))
     for gap in gaps:
         findings.append(
             Finding(
                 f"lost events: run_seq {gap.missing_from}..{gap.missing_to} missing",
-                _where(runs[gap.run_id], gap.seq_after),
+                Where.of_run(runs[gap.run_id], gap.seq_after),
             )
         )
     for detection in event_store.stale_detections(run_ids=list(runs)):
@@ -68,7 +52,7 @@ def test_control_summary(control_plane, event_store, manifest, now_ms):
                 Finding(
                     "the platform's staleness detector fired (STALE_DETECTED) and no "
                     "heartbeat has followed",
-                    _where(run, detection.seq),
+                    Where.of_run(run, detection.seq),
                 )
             )
     findings += _summary_disagreements(summary, runs, stale_in_store, gaps)
@@ -88,14 +72,16 @@ def _summary_disagreements(summary, runs, stale_in_store, gaps) -> list[Finding]
         said = reported.get(run_id)
         if said is None:
             found.append(
-                Finding("running in the store but missing from the control summary", _where(run))
+                Finding(
+                    "running in the store but missing from the control summary", Where.of_run(run)
+                )
             )
             continue
         if run_id in stale_in_store and not said.stale:
             found.append(
                 Finding(
                     "the control summary says fresh; the store says stale",
-                    _where(run, run.last_heartbeat_seq),
+                    Where.of_run(run, run.last_heartbeat_seq),
                 )
             )
         if said.gaps != gap_count.get(run_id, 0):
@@ -103,7 +89,7 @@ def _summary_disagreements(summary, runs, stale_in_store, gaps) -> list[Finding]
                 Finding(
                     f"the control summary reports {said.gaps} gap(s); the store "
                     f"has {gap_count.get(run_id, 0)}",
-                    _where(run),
+                    Where.of_run(run),
                 )
             )
     for run_id in sorted(set(reported) - set(runs)):
@@ -143,8 +129,8 @@ def test_residual_runs(event_store, now_ms):
     ]
     findings += [
         Finding(
-            f"never reached RUN_ENDED; it was scheduled to end at {_at(run.scheduled_end_ts)}",
-            _where(run, run.started_seq),
+            f"never reached RUN_ENDED; it was scheduled to end at {utc(run.scheduled_end_ts)}",
+            Where.of_run(run, run.started_seq),
         )
         for run in event_store.residual_runs(now_ms)
     ]
@@ -159,7 +145,7 @@ def test_strategy_readiness(control_plane, event_store):
     scheduled = {s.strategy_id for s in control_plane.strategies() if s.scheduled}
     findings = [
         Finding(
-            f"promote gate {gate.gate_id} pending since {_at(gate.requested_ts)}",
+            f"promote gate {gate.gate_id} pending since {utc(gate.requested_ts)}",
             Where(strategy=gate.strategy_id, seq=gate.seq),
             severity="P2",
         )
@@ -168,7 +154,7 @@ def test_strategy_readiness(control_plane, event_store):
     ]
     findings += [
         Finding(
-            f"reconciliation alert {alert.alert_id} unresolved since {_at(alert.raised_ts)}",
+            f"reconciliation alert {alert.alert_id} unresolved since {utc(alert.raised_ts)}",
             Where(strategy=alert.strategy_id, account=alert.account_id, seq=alert.seq),
         )
         for alert in event_store.unresolved_alerts()

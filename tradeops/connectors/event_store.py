@@ -58,6 +58,15 @@ class Run:
         return self.ended
 
     @property
+    def last_alive_ts(self) -> int:
+        """When it last showed life: its newest heartbeat, else its start."""
+        return self.last_heartbeat_ts or self.started_ts
+
+    def heartbeat_age_s(self, now_ms: int) -> float:
+        """Seconds since it last showed life."""
+        return (now_ms - self.last_alive_ts) / 1000
+
+    @property
     def last_heartbeat(self) -> Heartbeat | None:
         """The newest HEARTBEAT, or None if the run never sent one."""
         if self.last_heartbeat_ts is None or self.last_heartbeat_seq is None:
