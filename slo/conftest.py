@@ -20,8 +20,6 @@ from tradeops.slo.objectives import BrokerFills
 from tradeops.slo.report import GATE_PROPERTY, RESULT_PROPERTY, SloReport
 from tradeops.slo.result import SloResult
 
-UNRELIABLE = "unreliable: "
-
 
 def pytest_configure(config: pytest.Config) -> None:
     from tradeops.plugin import SESSION
@@ -50,16 +48,25 @@ def probe_history(manifest: Manifest, pytestconfig: pytest.Config) -> ProbeHisto
 
 
 @pytest.fixture(scope="session")
+def unreliable_slos(platform_verdict) -> dict[str, str]:
+    """SLOs measured against a part layer 1 found red, with why: not judged by the cron
+    checks (never a fresh failure), and not measurable for the gate (which fails closed)."""
+    if platform_verdict.of("broker_reachability"):
+        return {"trade_persistence": "unreliable: broker layer red (broker_reachability)"}
+    return {}
+
+
+@pytest.fixture(scope="session")
 def broker_fills(
-    manifest: Manifest, brokers: dict[str, OandaBroker], slo_now_ms: int, platform_verdict
+    manifest: Manifest, brokers: dict[str, OandaBroker], slo_now_ms: int, unreliable_slos
 ) -> BrokerFills:
     """Every account's broker fills in the trade-persistence window.
 
-    Not read when layer 1 found a broker account unreachable: the probe already paid that
-    timeout once, and persistence measured against a broker we cannot read is unreliable.
+    Not read when trade persistence is unreliable: the probe already paid the broker's
+    timeout once.
     """
-    if platform_verdict.of("broker_reachability"):
-        return BrokerFills(errors=(f"{UNRELIABLE}broker layer red (broker_reachability)",))
+    if "trade_persistence" in unreliable_slos:
+        return BrokerFills(errors=(unreliable_slos["trade_persistence"],))
     return fetch_fills(brokers, manifest, slo_now_ms)
 
 
