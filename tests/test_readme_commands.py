@@ -12,10 +12,8 @@ inside the sandbox's history (which always ends now).
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -24,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.suite_runner import REPO, clean_env, sandbox_platform
+
 README = REPO / "README.md"
 RUN_TIMEOUT_S = 240
 EXAMPLE_MANIFEST = "/etc/tradeops/ops.toml"
@@ -67,36 +66,8 @@ def test_the_readme_commands_are_found():
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory) -> Iterator[tuple[Path, dict[str, str]]]:
     """The bundled sandbox, started as the README says, for the commands that need one."""
-    directory = tmp_path_factory.mktemp("sandbox")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tradeops.sandbox", "--scenario", "healthy", "--dir", directory],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=_clean_env(),
-    )
-    try:
-        manifest = Path(process.stdout.readline().strip())
-        assert manifest.is_file(), "the sandbox printed its ops.toml path"
-        yield manifest, _env_file(directory / "sandbox.env")
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
-
-
-def _env_file(path: Path) -> dict[str, str]:
-    env = {}
-    for line in path.read_text().splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        if name.strip() and not name.startswith("#"):
-            env[name.strip()] = shlex.split(value)[0] if value.strip() else ""
-    return env
-
-
-def _clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
-    env["TRADEOPS_CACHE"] = os.environ.get("TRADEOPS_CACHE", str(REPO / ".cache-tests"))
-    return env
+    with sandbox_platform(tmp_path_factory.mktemp("sandbox")) as platform:
+        yield platform
 
 
 def _argv(command: str, manifest: Path) -> list[str]:
@@ -111,7 +82,7 @@ def _argv(command: str, manifest: Path) -> list[str]:
 
 
 def _run(argv: list[str], cwd: Path, manifest: Path, tokens: dict[str, str]):
-    env = {**_clean_env(), **tokens}
+    env = {**clean_env(), **tokens}
     if "--sandbox" not in " ".join(argv) and "--ops-config" not in " ".join(argv):
         env["TRADEOPS_CONFIG"] = str(manifest)  # as an operator's cron would set it
     return subprocess.run(

@@ -56,6 +56,7 @@ def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
         platform_layer=None if ops.verdict is None else ("red" if ops.verdict.red else "green"),
         slo=[result.figures() for result in results],
         gate=_gate(ops, results) if run.gate_ran else None,
+        waivers=ops.manifest.waivers if ops.manifest is not None else (),
         platform=ops.platform,
         run=info,
         now_ms=ops.now_ms,

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from tradeops.checkmodel import FAILED, LAYER_ORDER, OUTCOMES, layer_rank
 from tradeops.findings import SEVERITIES, highest
 from tradeops.runbooks import runbook
+from tradeops.waivers import Waiver
+from tradeops.waivers import apply as apply_waivers
 
 SCHEMA = 2
 
@@ -56,7 +58,8 @@ class RunFacts:
     platform_layer: str | None = None  # "red", "green", None (not probed)
     slo: list[dict] = field(default_factory=list)
     gate: dict | None = None
-    waivers: dict = field(default_factory=lambda: {"applied": [], "expired": [], "unused": []})
+    waivers: tuple[Waiver, ...] = ()  # the manifest's [[waivers]]
+    today: date | None = None  # the UTC day waivers are judged on (default: the session's)
     platform: dict = field(default_factory=dict)
     run: dict = field(default_factory=dict)
     now_ms: int = 0
@@ -67,7 +70,9 @@ class RunFacts:
 
 def build(facts: RunFacts) -> dict:
     """The verdict document of one run (see VERDICT in docs/architecture.md)."""
-    checks = sorted(facts.checks, key=lambda c: layer_rank(c.get("layer")))
+    checks = sorted((dict(c) for c in facts.checks), key=lambda c: layer_rank(c.get("layer")))
+    today = facts.today or datetime.fromtimestamp(facts.now_ms / 1000, UTC).date()
+    waived = apply_waivers(checks, facts.waivers, today)
     failed = [c for c in checks if c["outcome"] in FAILED]
     ran_names = {c["check"] for c in checks}
     observed = [p for p in facts.platform_red if p["check"] not in ran_names]
@@ -113,7 +118,7 @@ def build(facts: RunFacts) -> dict:
         "collection_errors": facts.collection_errors,
         "slo": facts.slo,
         "gate": facts.gate,
-        "waivers": facts.waivers,
+        "waivers": waived,
         "problems": facts.problems,
         "environment": facts.environment,
     }
@@ -156,14 +161,15 @@ def headline(doc: dict, kind: str) -> str:
         return f"INCOMPLETE: {len(doc['suite_errors'])} check(s) the suite could not judge; {scope}"
     if verdict == "not_checked":
         return f"NOT CHECKED: {scope}"
+    waived = len(doc["waivers"]["applied"])
     if verdict == "green":
-        return f"GREEN: no check failed; {scope}"
+        return f"GREEN: no check failed{f' ({waived} waived)' * bool(waived)}; {scope}"
     counted = [*doc["failures"], *doc["platform_red_not_selected"]]
     counts = Counter(c.get("severity") or c.get("effective_severity") for c in counted)
     detail = ", ".join(f"{s}: {counts[s]}" for s in SEVERITIES if counts[s])
     return (
         f"RED: highest severity {doc['highest_severity'] or 'P?'}: "
-        f"{len(counted)} check(s) failed ({detail}); {scope}"
+        f"{len(counted)} check(s) failed ({detail}){f', {waived} waived' * bool(waived)}; {scope}"
     )
 
 
@@ -222,6 +228,7 @@ def chain_run(doc: dict) -> dict:
         "counts": dict(doc["counts"]["outcome"]),
         "completeness": {k: doc["completeness"][k] for k in ("selected", "judged", "items")},
         "platform": doc["platform"],
+        "waived": [w["check"] for w in doc["waivers"]["applied"]],
     }
 
 
