@@ -52,18 +52,21 @@ def rows(results: Sequence[SloResult]) -> list[tuple[str, ...]]:
 
 def _row(r: SloResult) -> tuple[str, ...]:
     b = r.budget
+    # Too few events (or none measurable) to judge: a budget or burn rate computed from
+    # them is noise ("budget left -99900%"), so only the counts are shown.
+    judged = not r.errors and b.eligible > 0 and r.verdict != INSUFFICIENT
     burns = []
     for alert in r.alerts:
         mark = " !" if alert.firing else ""
-        burns.append(f"{rate(alert.long_rate)}/{rate(alert.short_rate)}{mark}")
+        burns.append(f"{rate(alert.long_rate)}/{rate(alert.short_rate)}{mark}" if judged else "-")
     return (
         r.title,
         percent(r.config.objective),
         days(r.config.window_days),
-        percent(b.actual),
+        percent(b.actual) if judged else "-",
         str(b.eligible),
         str(b.bad),
-        "-" if r.errors or not b.eligible else percent(b.remaining, 0),
+        percent(b.remaining, 0) if judged else "-",
         *burns,
         verdict_text(r),
     )
