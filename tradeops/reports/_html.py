@@ -184,6 +184,8 @@ def _sub(doc: dict) -> str:
 
 
 def _completeness(c: dict) -> str:
+    if "selected" not in c:
+        return ""  # a schema-1 summary has no completeness counts
     selected, judged, ran = c.get("selected"), c.get("judged"), c.get("ran")
     text = f"Completeness: {judged} of {selected} selected checks judged ({ran} ran)"
     if c.get("narrowed_by"):
@@ -259,7 +261,7 @@ def _lists(doc: dict) -> list[str]:
             for p in doc["platform_red_not_selected"]
         )
         out.append(f"<h3>Platform layer red in checks not selected</h3><ul>{items}</ul>")
-    causes = doc.get("not_judged") or []
+    causes = _causes(doc.get("not_judged") or [])
     if causes:
         lines = "".join(
             f'<details class="not-judged"><summary>{escape(c.get("cause", "?"))}: '
@@ -283,6 +285,17 @@ def _lists(doc: dict) -> list[str]:
         items = "".join(f"<li>{escape(str(p))}</li>" for p in doc["problems"])
         out.append(f"<h3>The suite's own warnings</h3><ul>{items}</ul>")
     return out
+
+
+def _causes(entries: list[dict]) -> list[dict]:
+    """Schema 2's one entry per cause; a schema-1 list (one per check) grouped so."""
+    if all("cause" in e for e in entries):
+        return entries
+    grouped: dict[str, list[str]] = {}
+    for e in entries:
+        name = str(e.get("check")) + (f"[{e['subject']}]" if e.get("subject") else "")
+        grouped.setdefault(str(e.get("reason") or "?"), []).append(name)
+    return [{"cause": k, "count": len(v), "checks": v} for k, v in grouped.items()]
 
 
 def _waiver(w) -> str:

@@ -141,7 +141,15 @@ def _grids(checks: list[dict]) -> list[str]:
 
 
 def _figures(checks: list[dict], name: str) -> list[tuple[dict, dict]]:
-    return [(c, c["figures"]) for c in checks if c.get("check") == name and c.get("figures")]
+    """The figures of the checks named so that were judged (a skipped check measured nothing)."""
+    return [
+        (c, c["figures"])
+        for c in checks
+        if c.get("check") == name and c.get("figures") and c.get("outcome") in _JUDGED
+    ]
+
+
+_JUDGED = ("passed", "failed", "waived")
 
 
 def _accounts(checks: list[dict]) -> list[str]:
