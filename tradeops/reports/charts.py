@@ -191,7 +191,8 @@ def grid(
     """Rows x columns of squares; cells[(row, column)] = (fill, tooltip); missing: blank."""
     cell, left = 16, 10 + 7 * max((len(r) for r in rows), default=4)
     top = 24 + 5 * max((len(c) for c in columns), default=4)
-    width = left + cell * len(columns) + 10
+    # Rotated labels lean right past the last column by about half their length.
+    width = left + cell * len(columns) + 10 + 3 * max((len(c) for c in columns), default=0)
     height = top + cell * len(rows) + (18 if note else 6)
     body = [_text(4, 13, title, bold=True)]
     for j, column in enumerate(columns):
