@@ -77,3 +77,10 @@ def test_a_pruned_run_stays_listed_without_its_link(tmp_path):
     page = refresh(tmp_path, keep_days=10)
     assert "1 kept runs, kept 10 days" in page
     assert page.count("(pruned)") == 1 and page.count(">report</a>") == 1
+
+
+def test_the_latest_banner_is_the_real_platforms_newest_run_not_a_newer_drill(tmp_path):
+    record_run(tmp_path, T0, {"wal_mode": "passed"})
+    record_run(tmp_path, T0 + timedelta(hours=1), {"wal_mode": "failed"}, scenario="wal-off")
+    page = refresh(tmp_path)
+    assert "id='latest'>Latest: GREEN, preflight at 2026-11-20 09:00:00Z" in page

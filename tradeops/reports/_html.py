@@ -55,6 +55,7 @@ td.col-todo .finding { font-family: monospace; }
 #tradeops-top .waived { border-left: 6px solid #6a1b9a; padding: 2px 8px; }
 #tradeops-top .charts { display: flex; flex-wrap: wrap; gap: 12px; }
 #tradeops-top h3 { margin: 12px 0 4px 0; font-size: 15px; }
+#tradeops-top a { color: #0d47a1; }
 .summary__data { flex: 1 1 auto; }
 """
 

@@ -62,7 +62,9 @@ def index_page(state: dict, keep_days: int | None, pages_dir: str) -> str:
     """The whole index.html."""
     kept = f", kept {keep_days} days" if keep_days is not None else ""
     runs = state["runs"]
-    latest = runs[-1] if runs else None
+    # The real platform's newest run leads; a sandbox drill is never "the latest verdict".
+    real = [r for r in runs if not r.get("scenario")]
+    latest = real[-1] if real else (runs[-1] if runs else None)
     parts = [
         _head("tradeops paper trail"),
         "<h1>tradeops paper trail</h1>",
@@ -122,8 +124,9 @@ def _latest(row: dict | None) -> str:
     top = row.get("highest_severity")
     where = row.get("platform") or "platform ?"
     drill = f" (sandbox: {row['scenario']})" if row.get("scenario") else ""
+    what = "Latest sandbox drill" if row.get("scenario") else "Latest"
     return (
-        f"<p class='banner {colour}' id='latest'>Latest: {escape(word)}"
+        f"<p class='banner {colour}' id='latest'>{what}: {escape(word)}"
         f"{' ' + escape(top) if top else ''}, {escape(row.get('kind', ''))} at "
         f"{escape(_time(row.get('started', '')))} on {escape(where)}{escape(drill)}</p>"
     )
@@ -207,8 +210,9 @@ def _trend_section(columns: list[dict], real: bool) -> str:
     body = [_group(name, members, len(columns), real) for name, members in order]
     legend = (
         "<p class='meta'>One column per run, headed by its UTC time. Each check is one row "
-        "(its worst subject per run); open it for its subjects. Green passed, red or amber "
-        "failed (with its severity), grey skipped, violet waived, blank not run."
+        "(its worst subject per run), with the subjects that failed listed under it. "
+        "Green passed, red or amber failed (with its severity), grey skipped, violet "
+        "waived, blank not run."
         + (
             f" A subject that flips between passing and failing {FLAPPING_FLIPS} or more "
             "times is flapping; those checks come first."
