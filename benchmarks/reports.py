@@ -1,4 +1,4 @@
-"""One run's reporting cost against the history kept: 0, 1,000, 10,000 and 50,000 runs.
+"""One run's reporting cost against the history kept: 0 to 50,000 runs.
 
 "Reporting" is what every run pays after its checks: write its JSON, append its chain
 entry (hashing its files) and bring the index up to date. Each history is a synthetic
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tradeops.reports import chain, index
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
-SIZES = (0, 1_000, 10_000, 50_000)
+SIZES = (0, 10, 200, 1_000, 10_000, 50_000)
 ON_DISK = 100  # the newest runs with real files
 CHECKS = 40  # checks per run's JSON (pre-flight has 5; a full run of 30 strategies ~300)
 

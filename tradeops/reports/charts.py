@@ -215,3 +215,13 @@ def grid(
     if note:
         body.append(_text(4, height - 4, note, fill=MUTED))
     return _svg(chart, title, max(width, 200), height, body)
+
+
+def note(chart: str, title: str, text: str, *, width: int = 420) -> str:
+    """A grey panel saying why there is nothing to draw (never an empty axis)."""
+    body = [
+        _text(4, 13, title, bold=True),
+        f'<rect x="4" y="20" width="{width - 8}" height="28" fill="#e0e0e0"/>',
+        _text(12, 38, text, fill=INK),
+    ]
+    return _svg(chart, title, width, 54, body)

@@ -58,8 +58,10 @@ def _slo(slo: dict, doc: dict) -> str:
     title = str(slo.get("title") or name)
     if not _judged(slo):
         why = "cannot be measured" if slo.get("errors") else "insufficient data"
-        return charts.bars(
-            f"slo-burn:{name}", f"{title}: {why}", [], note="no budget or burn figures to draw"
+        eligible = slo.get("eligible")
+        text = f"{eligible} eligible events: " if isinstance(eligible, int) else ""
+        return charts.note(
+            f"slo-none:{name}", f"{title}: {why}", text + "no budget or burn figures to draw"
         )
     out = []
     history = [
