@@ -9,6 +9,7 @@ from html import escape
 from tradeops.reports import palette
 
 FLAPPING_FLIPS = 2  # pass<->fail changes within the trend window that make a check "flapping"
+PAGES_LISTED = 10  # the newest pages linked from index.html; each page links its neighbours
 SUBJECTS_SHOWN = 40  # per check group: subjects with a failure are listed, the rest counted
 OUTCOME_COUNTS = ("passed", "failed", "error", "skipped")
 
@@ -89,27 +90,35 @@ def index_page(state: dict, keep_days: int | None, pages_dir: str) -> str:
             }
         )
     if pages:
+        shown = pages[-PAGES_LISTED:]
         items = "".join(
             f"<li><a href='{escape(pages_dir)}/{escape(p['file'])}'>{escape(p['first'])} to "
             f"{escape(p['last'])}</a> ({p['count']} runs)</li>"
-            for p in reversed(pages)
+            for p in reversed(shown)
         )
+        more = len(pages) - len(shown)
+        older = f" {more} older pages follow from the last one listed." if more else ""
         parts.append(
-            f"<h2>Older runs</h2><ul id='pages'>{items}</ul><p class='meta'>Runs past "
-            "retention stay listed on older pages; their reports are gone (recorded in "
-            "the chain).</p>"
+            f"<h2>Older runs</h2><ul id='pages'>{items}</ul><p class='meta'>Each page links "
+            f"to the pages before and after it.{older} Runs past retention stay listed on "
+            "older pages; their reports are gone (recorded in the chain).</p>"
         )
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
 
-def runs_page(rows: list[dict], number: int) -> str:
-    """One page of older runs (links relative to reports/index/)."""
+def runs_page(rows: list[dict], number: int, final: bool) -> str:
+    """One page of older runs (links relative to reports/index/), with its neighbours."""
     title = f"tradeops paper trail: older runs, page {number}"
+    nav = ["<a href='../index.html'>the index</a>"]
+    if number > 1:
+        nav.append(f"<a href='runs-{number - 1:06d}.html'>older runs</a>")
+    if final:
+        nav.append(f"<a href='runs-{number + 1:06d}.html'>newer runs</a>")
     return "\n".join(
         [
             _head(title),
-            f"<h1>{escape(title)}</h1><p><a href='../index.html'>back to the index</a></p>",
+            f"<h1>{escape(title)}</h1><p class='nav'>{' | '.join(nav)}</p>",
             _runs_table(rows, "Runs, newest first", "../"),
             "</body></html>\n",
         ]

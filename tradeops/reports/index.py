@@ -217,7 +217,7 @@ def _write_page(root: Path, state: dict, rows: list[dict], *, final: bool) -> No
     number = state["page_no"]
     name = f"runs-{number:06d}.html"
     (root / PAGES_DIR).mkdir(exist_ok=True)
-    _atomic(root / PAGES_DIR / name, _index_html.runs_page(rows, number))
+    _atomic(root / PAGES_DIR / name, _index_html.runs_page(rows, number, final))
     if final:
         first, last = rows[0]["started"], rows[-1]["started"]
         state["pages"].append({"file": name, "first": first, "last": last, "count": len(rows)})
