@@ -158,7 +158,7 @@ def summary_block(doc: dict, rootdir: Path, report_dir: Path) -> str:
         SCRIPT,
         '<div id="tradeops-top" class="tradeops">',
         f'<p class="banner {colour}" id="verdict" data-verdict="{escape(str(doc.get("verdict")))}"'
-        f">{escape(doc.get('headline') or str(doc.get('verdict', '?')).upper())}</p>",
+        f">{escape(doc.get('headline') or _headline(doc))}</p>",
         _sub(doc),
         _completeness(doc.get("completeness") or {}),
     ]
@@ -169,6 +169,20 @@ def summary_block(doc: dict, rootdir: Path, report_dir: Path) -> str:
     parts.append(pictures(doc))
     parts.append("</div>")
     return "\n".join(parts)
+
+
+def _headline(doc: dict) -> str:
+    """A schema-1 summary's headline (schema 2 carries its own)."""
+    if doc.get("verdict") == "green":
+        return "GREEN: no check failed"
+    counts = ", ".join(
+        f"{s}: {n}" for s, n in ((doc.get("counts") or {}).get("severity") or {}).items() if n
+    )
+    failed = len(doc.get("failures") or [])
+    top = doc.get("highest_severity") or "P?"
+    return f"RED: highest severity {top}: {failed} check(s) failed" + (
+        f" ({counts})" if counts else ""
+    )
 
 
 def _sub(doc: dict) -> str:
