@@ -69,7 +69,7 @@ def _slo(slo: dict, doc: dict) -> str:
         for h in slo.get("history") or []
         if (at := _ms(h.get("at"))) is not None
     ]
-    as_of = _ms(doc.get("as_of")) or _ms(doc.get("now"))
+    as_of = _ms(doc.get("as_of")) or _ms(doc.get("now")) or doc.get("now_ms")  # schema 1
     remaining = slo.get("budget_remaining")
     if not history and remaining is not None and as_of is not None:
         history = [(as_of, remaining)]

@@ -119,11 +119,13 @@ def render_text(results: Sequence[SloResult], title: str = "SLOs") -> str:
 def render_html(results: Sequence[SloResult], title: str = "SLOs") -> str:
     """The same table as a self-contained HTML fragment (escaped; inline styles only)."""
     esc = html.escape
-    head = "".join(f'<th style="text-align:left;padding:2px 8px">{esc(h)}</th>' for h in HEADERS)
+    # Dark text: pytest-html greys its body text, and these are the figures people read.
+    cell = "padding:2px 8px;color:#222"
+    head = "".join(f'<th style="text-align:left;{cell}">{esc(h)}</th>' for h in HEADERS)
     body = []
     for r, row in zip(results, rows(results), strict=True):
         colour = _VERDICT_STYLE[r.verdict][1]
-        cells = "".join(f'<td style="padding:2px 8px">{esc(c)}</td>' for c in row[:-1])
+        cells = "".join(f'<td style="{cell}">{esc(c)}</td>' for c in row[:-1])
         cells += f'<td style="padding:2px 8px;color:{colour};font-weight:bold">{esc(row[-1])}</td>'
         body.append(f'<tr data-slo="{esc(r.name)}" data-verdict="{esc(r.verdict)}">{cells}</tr>')
     notes = "".join(
