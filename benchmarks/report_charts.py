@@ -28,7 +28,7 @@ from tradeops.config import SLO_DEFAULTS
 from tradeops.connectors.event_store import EventStore
 from tradeops.reports import _html, pictures
 from tradeops.slo.objectives import measure
-from tradeops.slo.series import SKIPPED, budget_history
+from tradeops.slo.series import MAX_SECONDS, SKIPPED, budget_history
 
 
 def median(fn, repeat: int = 5) -> float:
@@ -55,12 +55,21 @@ def series_cost(store_path: Path, points: int) -> None:
 
         one = median(once, 3)
         many = median(
+            lambda: budget_history(
+                manifest, now_ms, store=store, history=None, points=points, max_seconds=1e9
+            ),
+            3,
+        )
+        bounded = median(
             lambda: budget_history(manifest, now_ms, store=store, history=None, points=points), 3
         )
+        drawn = budget_history(manifest, now_ms, store=store, history=None, points=points)
     size = store_path.stat().st_size / 2**20
     print(f"SLO series on {store_path} ({size:.0f} MB), {len(slos)} store SLIs")
     print(f"  one evaluation as of now: {one * 1000:8.1f} ms")
     print(f"  {points} points per SLI:       {many * 1000:8.1f} ms  ({many / one:.1f}x one)")
+    counts = ", ".join(f"{n} {len(s)}" for n, s in drawn.items())
+    print(f"  bounded (default {MAX_SECONDS:g} s): {bounded * 1000:8.1f} ms  points: {counts}")
 
 
 def doc_for(strategies: int) -> dict:

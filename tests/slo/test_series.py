@@ -45,3 +45,24 @@ def test_trade_persistence_is_left_out_and_so_is_availability_without_a_probe_hi
     slos = {n: SLO_DEFAULTS[n] for n in ("trade_persistence", "control_plane_availability")}
     with EventStore(path) as store:
         assert budget_history(manifest(**slos), now_ms, store=store, history=None) == {}
+
+
+def test_a_slow_store_gets_a_coarser_line_never_a_slower_run(builder, now_ms):
+    for n in range(30):
+        builder.run_started(f"r-{n}", ts=now_ms - (n + 1) * DAY)
+        builder.run_ended(f"r-{n}", "completed", ts=now_ms - (n + 1) * DAY + HOUR)
+    path = builder.write()
+    config = replace(SLO_DEFAULTS["run_success"], min_events=1)
+    ticks = iter(range(1000))  # a clock where each evaluation takes 1 s (time is frozen here)
+    with EventStore(path) as store:
+        series = budget_history(
+            manifest(run_success=config),
+            now_ms,
+            store=store,
+            history=None,
+            max_seconds=0.5,
+            clock=lambda: float(next(ticks)),
+        )["run_success"]
+    # No time to spare: the window's start and now, still as of each instant.
+    assert [p["at"] for p in series] == ["2026-10-19T11:06:40Z", "2026-11-18T11:06:40Z"]
+    assert series[-1]["remaining"] == 1.0
