@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from tests.reports.verdict_docs import every
-from tradeops.reports import palette, pictures
+from tradeops.reports import _html, palette, pictures
 from tradeops.reports._html import summary_block
 
 ROOT = Path("/srv/tradeops")
@@ -38,7 +38,20 @@ def test_the_failures_table_has_severity_check_subject_finding_next_step_and_run
     assert heads == ["Severity", "Check", "Subject", "Finding", "Next step", "Runbook"]
     assert table.count('<tr class="failure">') == 2
     assert 'href="../../docs/runbooks.md#control-plane-down"' in table
-    assert "<b>CONFIRM</b>" in table and "<b>DOCUMENT</b>" in table  # the steps, embedded
+    steps = re.sub(r"<[^>]+>", " ", table)
+    assert "CONFIRM" in steps and "VERIFY" in steps  # the runbook's steps, embedded
+
+
+def test_the_runbooks_own_html_fragment_is_embedded_when_there_is_one(monkeypatch):
+    monkeypatch.setattr(
+        _html, "_FRAGMENT", lambda rid: f"<section data-runbook='{rid}'>x</section>"
+    )
+    assert "<section data-runbook='control-plane-down'>x</section>" in top("p0")
+    doc = every()["p0"]
+    doc["failures"][0]["runbook"] = "https://wiki.example/runbooks#control-plane-down"
+    assert 'href="https://wiki.example/runbooks#control-plane-down"' in summary_block(
+        doc, ROOT, HERE
+    )
 
 
 def test_not_judged_is_one_expandable_line_per_cause_with_its_count():

@@ -114,7 +114,9 @@ def what_to_do(
 
 
 def runbook_href(link: str, rootdir: Path, report_dir: Path) -> str:
-    """docs/runbooks.md#id as a link that works from the report's folder."""
+    """docs/runbooks.md#id as a link that works from the report's folder; a URL as is."""
+    if "://" in link:
+        return link
     path, _, anchor = link.partition("#")
     target = os.path.relpath(rootdir / path, report_dir)
     return f"{Path(target).as_posix()}#{anchor}" if anchor else Path(target).as_posix()
@@ -244,15 +246,18 @@ def _runbook(failure: dict, rootdir: Path, report_dir: Path) -> str:
     book = runbook(failure.get("runbook_id") or link.partition("#")[2])
     if book is None:
         return out
-    fragment = _FRAGMENT(book.id) if callable(_FRAGMENT) else None
+    fragment = None
+    if callable(_FRAGMENT):
+        try:
+            fragment = _FRAGMENT(book.id)
+        except (KeyError, ValueError):  # the runbook cannot be rendered: the link stands
+            fragment = None
     if not fragment:
-        fragment = (
-            "<ol>"
-            + "".join(
-                f"<li><b>{step.upper()}</b> {escape(getattr(book, step))}</li>" for step in _STEPS
-            )
-            + "</ol>"
-        )
+        steps = [(n, getattr(book, n, None)) for n in _STEPS]
+        items = "".join(f"<li><b>{n.upper()}</b> {escape(t)}</li>" for n, t in steps if t)
+        fragment = f"<ol>{items}</ol>" if items else ""
+    if not fragment:
+        return out
     return out + f'<details class="steps"><summary>steps</summary>{fragment}</details>'
 
 
