@@ -33,7 +33,9 @@ def test_the_banner_is_coloured_by_the_highest_severity_not_just_red_or_green():
 
 def test_the_failures_table_has_severity_check_subject_finding_next_step_and_runbook():
     html = top("p0")
-    table = re.search(r'<table class="facts" id="failures">.*?</table>', html).group(0)
+    table = re.search(r'<table class="facts" id="failures">.*?</tbody></table>', html, re.S).group(
+        0
+    )
     heads = re.findall(r"<th>(.*?)</th>", table)
     assert heads == ["Severity", "Check", "Subject", "Finding", "Next step", "Runbook"]
     assert table.count('<tr class="failure">') == 2
