@@ -6,7 +6,8 @@ chain of valid, linked entries (files on disk for the newest 100 runs only: olde
 are never read by a run) with the index state built once, as a long-lived reports root
 has it. Printed as medians against the 0-run floor measured in the same process, with
 index.html's size, the state's size, and a full rebuild (`python -m tradeops.reports
-index`, linear like `verify`) for reference.
+index`, linear like `verify`) and retention's check with nothing due (`chain.prune`,
+which every run with `[reports] keep_days` pays; it reads the whole chain) for reference.
 
     python benchmarks/reports.py [--repeat 15]
 """
@@ -140,6 +141,10 @@ def main() -> None:
             with chain.locked(root):
                 index.rebuild(root)
             rebuild = time.perf_counter() - begin
+            begin = time.perf_counter()
+            with chain.locked(root):
+                chain.prune(root, keep_days=100_000)  # nothing due: the cost of looking
+            prune = time.perf_counter() - begin
             rows.append(
                 (
                     size,
@@ -147,18 +152,19 @@ def main() -> None:
                     (root / "index.html").stat().st_size,
                     (root / index.STATE_NAME).stat().st_size,
                     rebuild,
+                    prune,
                 )
             )
     floor = rows[0][1]
     print(f"one run's reporting (JSON + chain entry + index), median of {args.repeat}")
     print(
         f"{'kept runs':>10} {'per run':>9} {'x floor':>8} {'index.html':>11} "
-        f"{'state':>9} {'full rebuild':>13}"
+        f"{'state':>9} {'full rebuild':>13} {'prune check':>12}"
     )
-    for size, cost, page, state, rebuild in rows:
+    for size, cost, page, state, rebuild, prune in rows:
         print(
             f"{size:>10,} {cost * 1000:>7.1f}ms {cost / floor:>7.2f}x {page / 1024:>9.0f}kB "
-            f"{state / 1024:>7.0f}kB {rebuild * 1000:>11.0f}ms"
+            f"{state / 1024:>7.0f}kB {rebuild * 1000:>11.0f}ms {prune * 1000:>10.0f}ms"
         )
 
 
