@@ -106,6 +106,8 @@ class SloConfig:
     threshold_s: float | None = None
     # Fewer eligible events than this in the window is "insufficient data", not a verdict.
     min_events: int = 20
+    # A required SLO with insufficient data closes the promote gate (naming it).
+    required: bool = False
 
 
 # The operations model's SLOs and their defaults; `[slo.<name>]` overrides any key.

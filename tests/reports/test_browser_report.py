@@ -75,6 +75,8 @@ def render(tmp: Path, name: str, doc: dict) -> Path:
             "no:cacheprovider",
             "-p",
             "no:randomly",
+            "-p",
+            "no:tradeops.plugin",  # a plain pytest-html report: its top is ours alone
             f"--html={out}",
             "--self-contained-html",
         ],

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 
 from tradeops import runbooks
-from tradeops._render import LAYERS, CheckMeta
+from tradeops.checkmodel import LAYER_ORDER, CheckMeta
 from tradeops.reports import palette
 from tradeops.reports.pictures import pictures
 from tradeops.runbooks import runbook
@@ -87,8 +87,7 @@ def insert_row(report, cells: list[str], rootdir: Path, report_dir: Path) -> Non
 
 def layer_label(layer: str | None) -> str:
     """ "1 platform" .. "4 slo": sorting the column keeps the bottom-up order."""
-    order = (*LAYERS, "slo")
-    return f"{order.index(layer) + 1} {layer}" if layer in order else ""
+    return f"{LAYER_ORDER.index(layer) + 1} {layer}" if layer in LAYER_ORDER else ""
 
 
 def what_to_do(
