@@ -122,3 +122,14 @@ def test_the_budget_chart_marks_50_and_0_percent_and_the_as_of_instant():
     assert ">50%</text>" in svg and ">0%</text>" in svg
     assert 'class="as-of"' in svg and ">as of</text>" in svg
     assert svg.count('class="series"') == 1
+
+
+def test_an_slo_without_history_shows_its_budget_now_on_a_scale_not_a_lone_dot():
+    doc = every()["healthy"]
+    for s in doc["slo"]:
+        s["history"] = []
+    doc["slo"][1]["history"] = [{"at": "2026-11-01T00:00:00Z", "remaining": None}] * 3
+    html = pictures.pictures(doc)
+    budget = re.search(r'<svg[^>]*data-chart="slo-budget:run_success".*?</svg>', html).group(0)
+    assert "polyline" not in budget and 'class="bar"' in budget and ">50%</text>" in budget
+    assert 'data-chart="slo-budget:heartbeat_delivery"' in html  # a line with no points yet

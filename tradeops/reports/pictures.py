@@ -71,24 +71,35 @@ def _slo(slo: dict, doc: dict) -> str:
     ]
     as_of = _ms(doc.get("as_of")) or _ms(doc.get("now")) or doc.get("now_ms")  # schema 1
     remaining = slo.get("budget_remaining")
-    if not history and remaining is not None and as_of is not None:
-        history = [(as_of, remaining)]
-    if history:
-        low = min(-0.25, *(v for _, v in history if v is not None))
+    days = slo.get("window_days")
+    span = f" over {days:g} d" if isinstance(days, int | float) else ""
+    if len(history) >= 2:
+        low = min([-0.25, *(v for _, v in history if v is not None)])
         label = "as of" if doc.get("as_of") else "now"
-        days = slo.get("window_days")
         out.append(
             charts.line(
                 f"slo-budget:{name}",
-                f"{title}: error budget remaining over {days:g} d"
-                if isinstance(days, int | float)
-                else f"{title}: error budget remaining",
+                f"{title}: error budget remaining{span}",
                 history,
                 y_range=(max(low, -1.0), 1.0),
                 rules=[(0.5, "50%", AMBER), (0.0, "0%", RED)],
                 mark=(as_of, label) if as_of is not None else None,
                 x_labels=(_day(history[0][0]), _day(history[-1][0])),
                 colour=_budget_colour(remaining),
+            )
+        )
+    elif isinstance(remaining, int | float):  # no history: the budget now, on a scale
+        when = "as of" if doc.get("as_of") else "now"
+        out.append(
+            charts.gauge(
+                f"slo-budget:{name}",
+                f"{title}: error budget remaining{span} {when}",
+                max(remaining, -0.5),
+                lo=-0.5,
+                hi=1.0,
+                marks=[(0.5, "50%", AMBER), (0.0, "0%", RED)],
+                colour=_budget_colour(remaining),
+                text=f"{remaining:.0%}",
             )
         )
     rows = []
