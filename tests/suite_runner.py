@@ -81,3 +81,29 @@ def run_suite(
     )
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
     return SuiteRun(done.returncode, done.stdout + done.stderr, summary)
+
+
+@dataclass
+class KeptRun:
+    """A run that kept its paper trail: exit code, terminal, verdict document, reports dir."""
+
+    returncode: int
+    output: str
+    doc: dict | None
+    reports: Path
+
+
+def run_kept(tmp_path: Path, *args: str, cwd: Path | None = None) -> KeptRun:
+    """`pytest REPO <args>` from another directory, as cron runs it, keeping its reports in
+    tmp_path/trail and its verdict document in tmp_path/verdict.json (options spaced)."""
+    reports, doc = tmp_path / "trail", tmp_path / "verdict.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
+    env["TRADEOPS_CACHE"] = os.environ.get("TRADEOPS_CACHE", str(REPO / ".cache-tests"))
+    command = [sys.executable, "-m", "pytest", str(REPO), "--ops-json", str(doc),
+               "--ops-reports-dir", str(reports), "-p", "no:randomly", *args]  # fmt: skip
+    done = subprocess.run(
+        command, cwd=cwd or tmp_path, env=env, capture_output=True, text=True,
+        timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    data = json.loads(doc.read_text()) if doc.exists() else None
+    return KeptRun(done.returncode, done.stdout + done.stderr, data, reports)

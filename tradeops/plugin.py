@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from tradeops import _session, verdict
+from tradeops import _rootdir, _session, verdict
 from tradeops._session import (
     SESSION,
     TRAIL_LINES,
@@ -96,6 +96,12 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         type=int,
         help="number of sandbox strategies",
     )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args: list[str]) -> None:
+    # pytest chose the rootdir before it knew --ops-config takes a value: choose again.
+    _rootdir.correct(early_config, parser, args)
 
 
 def pytest_plugin_registered(plugin, plugin_name: str, manager) -> None:
@@ -292,9 +298,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         meta = meta.with_outcome(
             outcome=outcome, effective_severity=severity, summary=summary, findings=records
         )
-        keep = {PROPERTY, *junit.KEYS}
-        report.user_properties = [p for p in report.user_properties if p[0] not in keep]
-        report.user_properties += [(PROPERTY, meta.to_json()), *junit.properties(meta)]
+        report.user_properties = [p for p in report.user_properties if p[0] != PROPERTY]
+        report.user_properties.append((PROPERTY, meta.to_json()))
+        # JUnit reads the teardown report, whose properties are the item's own.
+        item.user_properties[:] = [p for p in item.user_properties if p[0] not in junit.KEYS]
+        item.user_properties += junit.properties(meta)
     return report
 
 
