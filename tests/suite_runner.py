@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradeops.reports.schema import validate
+
 REPO = Path(__file__).resolve().parents[1]
 RUN_TIMEOUT_S = 180
 
@@ -83,6 +85,8 @@ def run_suite(
         stdin=subprocess.DEVNULL,
     )
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else None
+    if summary is not None:
+        validate(summary)  # every verdict the suite writes keeps to its published schema
     return SuiteRun(done.returncode, done.stdout + done.stderr, summary)
 
 
@@ -110,6 +114,9 @@ def run_kept(
         timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     data = json.loads(doc.read_text()) if doc.exists() else None
+    for written in [doc, *reports.glob("*/*.json")]:
+        if written.exists():
+            validate(json.loads(written.read_text()))
     return KeptRun(done.returncode, done.stdout + done.stderr, data, reports)
 
 

@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 # Bottom-up. A module may import its own layer and the layers below, never above. The
 # sandbox is an independent platform: the suite may start it, it imports none of the suite.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_secret", "findings", "market", "scheduled", "runbooks", "waivers", "exposure"),
+    ("_secret", "findings", "figures", "market", "scheduled", "runbooks", "waivers", "exposure"),
     ("config",),
     ("connectors", "checkmodel", "liveness"),
     ("probe", "slo", "reports"),

@@ -43,6 +43,7 @@ FAILED = ("failed", "error")  # the platform is at fault
 PROPERTY = "tradeops"  # the user_properties key that carries CheckMeta across xdist
 SLO_PROPERTY = "tradeops_slo"  # one SloResult.to_json(), recorded by an SLO check
 GATE_PROPERTY = "tradeops_slo_gate"  # the promote gate ran in this item
+SLO_HISTORY_PROPERTY = "tradeops_slo_history"  # {name: [{"at", "remaining"}]} for pictures
 
 
 def layer_rank(layer: str | None) -> int:

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from tradeops import _rootdir, _session, verdict
+from tradeops import _rootdir, _session, figures, verdict
 from tradeops._session import (
     SESSION,
     TRAIL_LINES,
@@ -30,6 +30,7 @@ from tradeops._session import (
 from tradeops.checkmodel import (
     GATE_PROPERTY,
     PROPERTY,
+    SLO_HISTORY_PROPERTY,
     SLO_PROPERTY,
     CheckMeta,
     effective_severity,
@@ -312,6 +313,7 @@ class RunCollector:
     def __init__(self) -> None:
         self.checks: dict[str, dict] = {}
         self.slo_results: dict[str, dict] = {}
+        self.slo_history: dict[str, list[dict]] = {}
         self.gate_ran = False
         self.collection_errors: list[dict] = []
         self.kind_selected: int | None = None
@@ -325,10 +327,17 @@ class RunCollector:
             known = self.checks.get(report.nodeid)
             if known is None or known["outcome"] in ("passed", "skipped"):
                 self.checks[report.nodeid] = entry
-        for key, value in getattr(report, "user_properties", ()):
+        properties = getattr(report, "user_properties", ())
+        # The numbers a check judged (for the report's pictures) are complete by teardown.
+        found = figures.read(properties) if report.when == "teardown" else {}
+        if found and report.nodeid in self.checks:
+            self.checks[report.nodeid]["figures"] = found
+        for key, value in properties:
             if key == SLO_PROPERTY:
                 raw = json.loads(value) if isinstance(value, str) else dict(value)
                 self.slo_results[raw["name"]] = raw
+            elif key == SLO_HISTORY_PROPERTY:
+                self.slo_history.update(json.loads(value))
             elif key == GATE_PROPERTY:
                 self.gate_ran = True
 

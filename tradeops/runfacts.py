@@ -54,7 +54,10 @@ def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
         collection_errors=list(run.collection_errors),
         platform_red=_platform_red(ops),
         platform_layer=None if ops.verdict is None else ("red" if ops.verdict.red else "green"),
-        slo=[result.figures() for result in results],
+        slo=[
+            {**result.figures(), "history": run.slo_history.get(result.name, [])}
+            for result in results
+        ],
         gate=_gate(ops, results) if run.gate_ran else None,
         waivers=ops.manifest.waivers if ops.manifest is not None else (),
         platform=ops.platform,
