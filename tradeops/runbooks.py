@@ -111,8 +111,7 @@ def curl_command(entry: str) -> str:
 def sqlite_command(query: str) -> str:
     """The read-only sqlite3 command for a query: the file opened `mode=ro`, the SQL in a
     quoted here-document so the shell changes nothing in it."""
-    return f'sqlite3 -header -column "file:$EVENT_STORE?mode=ro" <<\'SQL\'\n{query.strip()}\nSQL'
-
+    return f"sqlite3 -header -column \"file:$EVENT_STORE?mode=ro\" <<'SQL'\n{query.strip()}\nSQL"
 
 
 def pytest_command(selection: str) -> str:
@@ -191,7 +190,11 @@ class _Lines:
 
     def code(self, commands: list[str], indent: str = "   ") -> None:
         for command in commands:
-            self.out += ["", f"{indent}```sh", *(f"{indent}{line}" for line in command.splitlines())]
+            self.out += [
+                "",
+                f"{indent}```sh",
+                *(f"{indent}{line}" for line in command.splitlines()),
+            ]
             self.out.append(f"{indent}```")
 
 
@@ -225,14 +228,7 @@ five steps, P2 a checklist, P3 a ticket template.
 
 The commands use these placeholders; set them from your manifest (`ops.toml`) first:
 
-| placeholder | what it is |
-| --- | --- |
-| `$OPS_CONFIG` | the manifest's path |
-| `$EVENT_STORE` | `[event_store] path` (opened read-only: `file:...?mode=ro`) |
-| `$CONTROL_PLANE_URL` | `[control_plane] url` |
-| `$CONTROL_PLANE_TOKEN` | the variable named by `[control_plane] token_env` (`export CONTROL_PLANE_TOKEN="${!TOKEN_ENV}"`; never paste a token) |
-| `$OANDA_URL`, `$OANDA_TOKEN` | one `[[brokers]]` entry's `url` and the variable its `token_env` names |
-| `$ACCOUNT_ID`, `$INSTRUMENTS`, `$TRANSACTION_ID`, `$SINCE` | the account, instruments, transaction id or RFC 3339 time the failure names |
+{placeholders}
 
 A store path with characters a URI reserves (`?`, `#`, `%`) must be percent-encoded in
 `file:$EVENT_STORE?mode=ro`. Every query is proven on the sandbox scenario that targets its
@@ -241,9 +237,31 @@ there and none on a healthy platform; a scoping query returns rows on the fault.
 """
 
 
+PLACEHOLDERS = (
+    ("`$OPS_CONFIG`", "the manifest's path"),
+    ("`$EVENT_STORE`", "`[event_store] path` (opened read-only: `file:...?mode=ro`)"),
+    ("`$CONTROL_PLANE_URL`", "`[control_plane] url`"),
+    (
+        "`$CONTROL_PLANE_TOKEN`",
+        "the variable `[control_plane] token_env` names "
+        '(`export CONTROL_PLANE_TOKEN="${!TOKEN_ENV}"`; never paste a token)',
+    ),
+    (
+        "`$OANDA_URL`, `$OANDA_TOKEN`",
+        "a `[[brokers]]` `url`, and the variable its `token_env` names",
+    ),
+    (
+        "`$ACCOUNT_ID`, `$INSTRUMENTS`, `$TRANSACTION_ID`, `$SINCE`",
+        "the account, instruments, transaction id or RFC 3339 time the failure names",
+    ),
+)
+
+
 def markdown() -> str:
     """docs/runbooks.md, rendered from runbooks.toml."""
-    lines = [_PREAMBLE]
+    table = ["| placeholder | what it is |", "| --- | --- |"]
+    table += [f"| {name} | {meaning} |" for name, meaning in PLACEHOLDERS]
+    lines = [_PREAMBLE.replace("{placeholders}", "\n".join(table))]
     for r in RUNBOOKS.values():
         lines += _markdown_one(r)
     return "\n".join(lines).rstrip("\n")

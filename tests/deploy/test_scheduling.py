@@ -30,7 +30,8 @@ CLEAN = {"PATH": "/usr/bin:/bin", "SHELL": "/bin/sh", "LOGNAME": "tradeops"}
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
-    """`python -m tradeops.sandbox --scenario healthy --dir DIR`, running: (ops.toml, sandbox.env)."""
+    """`python -m tradeops.sandbox --scenario healthy --dir DIR`, running: its ops.toml and
+    sandbox.env."""
     directory = tmp_path_factory.mktemp("sandbox")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TRADEOPS_", "PYTEST_"))}
     if "TRADEOPS_CACHE" in os.environ:

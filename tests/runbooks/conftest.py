@@ -41,7 +41,14 @@ def collected(tmp_path_factory: pytest.TempPathFactory) -> list[CheckItem]:
     if not env["TRADEOPS_CACHE"]:
         del env["TRADEOPS_CACHE"]
     command = [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:randomly"]
-    command += ["-p", "tests.runbooks._collect", "--sandbox=healthy", "checks", "slo", "slo/test_promote_gate.py"]
+    command += [
+        "-p",
+        "tests.runbooks._collect",
+        "--sandbox=healthy",
+        "checks",
+        "slo",
+        "slo/test_promote_gate.py",
+    ]
     done = subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True,
         timeout=COLLECT_TIMEOUT_S, stdin=subprocess.DEVNULL,
