@@ -47,3 +47,11 @@ def test_the_promote_runs_only_after_the_gate_passed():
 def test_the_example_does_not_run_in_this_repositorys_own_ci():
     assert not (REPO / ".github" / "workflows" / "promote-gate.yml").exists()
     assert "promote-gate.yml" not in (REPO / ".ci" / "run").read_text()
+
+
+def test_the_readme_shows_the_workflows_gate_command_and_artifacts():
+    readme = " ".join((REPO / "README.md").read_text().split())
+    words = _gate_command(yaml.safe_load(WORKFLOW.read_text())["jobs"]["gate"])
+    assert "pytest -m promote_gate" in readme
+    for word in words[3:]:
+        assert word in readme, word

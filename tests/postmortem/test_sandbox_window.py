@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runbooks.conftest import sandbox_class
+from tests.runbooks._sandbox import sandbox_class
 from tests.suite_runner import REPO
 
 TIMEOUT_S = 120

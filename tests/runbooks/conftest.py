@@ -14,20 +14,12 @@ import pytest
 
 from tests.runbooks._collect import OUT_ENV
 from tests.runbooks._lint import CheckItem, QueryResults, run_query
+from tests.runbooks._sandbox import sandbox_class
 from tests.suite_runner import REPO
 from tradeops.runbooks import RUNBOOKS
 from tradeops.sandbox.scenarios import SCENARIOS
 
 COLLECT_TIMEOUT_S = 120
-
-
-def sandbox_class():
-    """The sandbox orchestrator, wherever the sandbox package keeps it."""
-    try:
-        from tradeops.sandbox import Sandbox  # type: ignore[attr-defined]
-    except ImportError:
-        from tradeops.sandbox.platform import Sandbox
-    return Sandbox
 
 
 @pytest.fixture(scope="session")
