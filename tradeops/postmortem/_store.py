@@ -26,24 +26,29 @@ ORDER BY ts, seq
 
 # Each run's silence limit (heartbeat interval x the staleness factor) and scope.
 _RUNS = """
-runs AS (
+runs AS MATERIALIZED (
   SELECT run_id, strategy_id, instrument, account_id,
          json_extract(payload, '$.heartbeat_interval_s') * 1000 * :factor AS limit_ms,
          json_extract(payload, '$.scheduled_end_ts') AS scheduled_end
   FROM events WHERE type = 'RUN_STARTED' AND ts < :until)
 """
 
-# Heartbeat silences inside the window: consecutive heartbeats further apart than the limit.
+# Heartbeat silences inside the window: consecutive heartbeats further apart than the run's
+# limit. The gaps are first cut with the smallest limit of any run (one pass over the
+# window's heartbeats), then each is held against its own run's limit.
 SILENCES = f"""
-WITH {_RUNS},
-hb AS (
-  SELECT run_id, seq, ts, lag(ts) OVER w AS prev_ts, lag(seq) OVER w AS prev_seq
-  FROM events WHERE type = 'HEARTBEAT' AND ts >= :since AND ts < :until
-  WINDOW w AS (PARTITION BY run_id ORDER BY ts))
-SELECT hb.run_id, r.strategy_id, r.instrument, r.account_id, hb.prev_seq, hb.prev_ts, hb.seq, hb.ts
-FROM hb JOIN runs r USING (run_id)
-WHERE hb.prev_ts IS NOT NULL AND hb.ts - hb.prev_ts > r.limit_ms
-ORDER BY hb.prev_ts
+WITH gaps AS MATERIALIZED (
+  SELECT run_id, prev_seq, prev_ts, seq, ts FROM (
+    SELECT run_id, seq, ts, lag(ts) OVER w AS prev_ts, lag(seq) OVER w AS prev_seq
+    FROM events WHERE type = 'HEARTBEAT' AND ts >= :since AND ts < :until
+    WINDOW w AS (PARTITION BY run_id ORDER BY ts))
+  WHERE ts - prev_ts > (SELECT min(json_extract(payload, '$.heartbeat_interval_s'))
+                        FROM events WHERE type = 'RUN_STARTED') * 1000 * :factor),
+{_RUNS}
+SELECT g.run_id, r.strategy_id, r.instrument, r.account_id, g.prev_seq, g.prev_ts, g.seq, g.ts
+FROM gaps g JOIN runs r USING (run_id)
+WHERE g.ts - g.prev_ts > r.limit_ms
+ORDER BY g.prev_ts
 """
 
 # Runs still silent when the window (or the store's newest event) ends.
