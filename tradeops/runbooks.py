@@ -15,6 +15,7 @@ a report to embed. tests/runbooks/test_lint.py proves every command against the 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from html import escape
@@ -267,6 +268,11 @@ def markdown() -> str:
     return "\n".join(lines).rstrip("\n")
 
 
+def _text(text: str) -> str:
+    """Escaped text, with the data's `code` spans as <code>."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
+
+
 def _pre(commands: list[str]) -> str:
     return "".join(f"<pre><code>{escape(c)}</code></pre>" for c in commands)
 
@@ -279,17 +285,17 @@ def html_fragment(runbook_id: str, base_url: str | None = None) -> str:
     head = (
         f'<section class="runbook runbook-{r.kind}" data-runbook="{escape(r.id, quote=True)}">'
         f'<h4><a href="{href}">{escape(r.id)}</a>: {escape(r.title)}</h4>'
-        f"<p><strong>Next step:</strong> {escape(r.next_step)}</p>"
+        f"<p><strong>Next step:</strong> {_text(r.next_step)}</p>"
     )
     if r.kind == "steps":
         items = "".join(
-            f"<li><strong>{s.name.upper()}</strong> {escape(s.text)}{_pre(s.commands())}</li>"
+            f"<li><strong>{s.name.upper()}</strong> {_text(s.text)}{_pre(s.commands())}</li>"
             for s in r.steps
         )
         body = f"<ol>{items}</ol>"
     elif r.kind == "checklist":
-        ticks = [*r.checklist, f"{pytest_command(r.verify_selection or '')} is green."]
-        body = "<ul>" + "".join(f"<li>&#9744; {escape(item)}</li>" for item in ticks) + "</ul>"
+        ticks = [*r.checklist, f"`{pytest_command(r.verify_selection or '')}` is green."]
+        body = "<ul>" + "".join(f"<li>&#9744; {_text(item)}</li>" for item in ticks) + "</ul>"
     else:
         t = r.ticket
         assert t is not None
@@ -298,9 +304,9 @@ def html_fragment(runbook_id: str, base_url: str | None = None) -> str:
             ("Labels", ", ".join(t.labels)),
             ("Body", t.body),
             ("Attach", "; ".join(t.attach)),
-            ("Done when", f"{pytest_command(r.verify_selection or '')} is green"),
+            ("Done when", f"`{pytest_command(r.verify_selection or '')}` is green"),
         ]
-        body = "<dl>" + "".join(f"<dt>{k}</dt><dd>{escape(v)}</dd>" for k, v in rows) + "</dl>"
+        body = "<dl>" + "".join(f"<dt>{k}</dt><dd>{_text(v)}</dd>" for k, v in rows) + "</dl>"
     return head + body + "</section>"
 
 
