@@ -1,7 +1,8 @@
 """SLO fixtures: every SLO evaluated once per session, as of --ops-as-of or the session clock.
 
 `pytest slo/` is the cron run (the SLO checks, no gate); `pytest -m promote_gate` is the
-gate. The SLO table goes to the terminal summary and the HTML report (tradeops.slo.report).
+gate (tradeops.plugin deselects it unless asked for). Each check records its results;
+the verdict document carries their figures, the terminal and the HTML their table.
 """
 
 from __future__ import annotations
@@ -11,33 +12,14 @@ from collections.abc import Callable
 
 import pytest
 
+from tradeops.checkmodel import GATE_PROPERTY, SLO_PROPERTY
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
 from tradeops.slo.evaluate import evaluate, fetch_fills
 from tradeops.slo.history import ProbeHistory, history_path
 from tradeops.slo.objectives import BrokerFills
-from tradeops.slo.report import GATE_PROPERTY, RESULT_PROPERTY, SloReport
 from tradeops.slo.result import SloResult
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    from tradeops.plugin import SESSION
-
-    ops = config.stash.get(SESSION, None)
-    manifest = ops.manifest if ops is not None else None
-    SloReport.install(config, manifest.gate.insufficient_data_blocks if manifest else False)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The gate runs when asked for: `-m promote_gate`, or its file named on the command line.
-    asked = "promote_gate" in (config.option.markexpr or "") or any(
-        "test_promote_gate" in arg for arg in config.args
-    )
-    gate_items = [item for item in items if item.get_closest_marker("promote_gate")]
-    if gate_items and not asked:
-        items[:] = [item for item in items if item not in gate_items]
-        config.hook.pytest_deselected(items=gate_items)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +78,7 @@ def record_slo(request: pytest.FixtureRequest) -> Callable[..., None]:
 
     def record(*results: SloResult, gate: bool = False) -> None:
         for result in results:
-            properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+            properties.append((SLO_PROPERTY, json.dumps(result.to_json())))
         if gate:
             properties.append((GATE_PROPERTY, "ran"))
 

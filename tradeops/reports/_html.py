@@ -11,7 +11,7 @@ import os
 from html import escape
 from pathlib import Path
 
-from tradeops._render import LAYERS, CheckMeta
+from tradeops.checkmodel import LAYER_ORDER, CheckMeta
 from tradeops.runbooks import runbook
 
 SEVERITY_AT = 1  # right after Result: the first thing an operator reads
@@ -31,6 +31,7 @@ td.col-severity.sev-declared { color: #777; }
 .tradeops-verdict { font-size: 18px; font-weight: bold; padding: 6px 10px; color: #fff; }
 .tradeops-verdict.red { background: #c62828; }
 .tradeops-verdict.green { background: #2e7d32; }
+.tradeops-verdict.incomplete, .tradeops-verdict.not_checked { background: #616161; }
 .tradeops table.facts td, .tradeops table.facts th { border: 1px solid #ccc; padding: 2px 6px; }
 td.col-todo .finding { font-family: monospace; }
 </style>"""
@@ -63,8 +64,7 @@ def insert_row(report, cells: list[str], rootdir: Path, report_dir: Path) -> Non
 
 def layer_label(layer: str | None) -> str:
     """ "1 platform" .. "4 slo": sorting the column keeps the bottom-up order."""
-    order = (*LAYERS, "slo")
-    return f"{order.index(layer) + 1} {layer}" if layer in order else ""
+    return f"{LAYER_ORDER.index(layer) + 1} {layer}" if layer in LAYER_ORDER else ""
 
 
 def what_to_do(
@@ -107,15 +107,8 @@ def summary_block(data: dict, rootdir: Path, report_dir: Path) -> str:
     """The top of the report: verdict and highest severity, each failure with its next
     step, the checks not judged and why (the SLO table follows, from slo/conftest.py)."""
     verdict = data["verdict"]
-    top = data["highest_severity"]
     failed = data["failures"]
-    if verdict == "green":
-        headline = "GREEN: no check failed"
-    else:
-        counts = ", ".join(f"{s}: {n}" for s, n in data["counts"]["severity"].items() if n)
-        headline = f"RED: highest severity {top or 'P?'}: {len(failed)} check(s) failed" + (
-            f" ({counts})" if counts else ""
-        )
+    headline = data["headline"]
     parts = [
         STYLE,
         '<div class="tradeops">',
@@ -136,13 +129,15 @@ def summary_block(data: dict, rootdir: Path, report_dir: Path) -> str:
         parts.append(f"<h3>Not collected (the suite itself is broken)</h3><ul>{items}</ul>")
     if data["not_judged"]:
         items = "".join(
-            f"<li>{escape(_name(c))}: {escape(c['reason'])}</li>" for c in data["not_judged"]
+            f"<li><details><summary>{g['count']} check(s): {escape(g['cause'])}</summary>"
+            f"{escape(', '.join(g['checks']))}</details></li>"
+            for g in data["not_judged"]
         )
         parts.append(f"<h3>Not judged</h3><ul>{items}</ul>")
     run = data["run"]
     parts.append(
-        f"<p>Run {escape(run['id'])} ({escape(run['kind'])}), started "
-        f"{escape(run['started'])}. Beside this file: {escape(run['junit'])} (JUnit) "
+        f"<p>Run {escape(str(run['id']))} ({escape(run['kind'])}), started "
+        f"{escape(run['started'])}. Beside this file: {escape(str(run['junit']))} (JUnit) "
         "and the JSON summary. Kept reports are verified with "
         "<code>python -m tradeops.reports verify</code>.</p></div>"
     )
