@@ -39,7 +39,7 @@ from tradeops.checkmodel import (
     one_line,
 )
 from tradeops.outputs import OUTPUTS, junit, terminal
-from tradeops.reports.plugin import open_paper_trail
+from tradeops.outputs.paper_trail import open_paper_trail
 from tradeops.runfacts import DOC, RUN, STARTED_MS, facts_of, slo_table
 from tradeops.scheduled import ScheduledStrategy
 from tradeops.verdict import EXIT_PAGE, EXIT_TICKET  # noqa: F401  (re-exported)

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from tradeops._session import SESSION, TRAIL_LINES, checks_targeted
-from tradeops.outputs import kept
-from tradeops.reports import _environment, _html, chain, paths
+from tradeops.outputs import _environment, kept
+from tradeops.reports import _html, chain, paths
 from tradeops.runfacts import DOC, ENVIRONMENT, RUN, RUN_INFO, slo_results
 
 TRAIL = pytest.StashKey["PaperTrail"]()
