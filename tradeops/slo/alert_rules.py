@@ -178,3 +178,16 @@ def _scalar(value: object) -> str:
     if isinstance(value, dict | list):
         return json.dumps(value)  # empty
     raise TypeError(f"cannot render {type(value).__name__} as YAML")
+
+
+def markdown_thresholds(slos: Mapping[str, SloConfig]) -> str:
+    """The burn-rate threshold of every rule for every SLO, as docs/monitoring.md shows it."""
+    head = " | ".join(f"{r.severity} {r.pair}" for r in ALERT_RULES)
+    lines = [
+        f"| SLO | objective | window | {head} |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in ALERT_RULES) + " |",
+    ]
+    for name, cfg in slos.items():
+        factors = " | ".join(f"{r.factor(cfg.window_days):.3g}" for r in ALERT_RULES)
+        lines.append(f"| `{name}` | {cfg.objective:g} | {cfg.window_days:g} d | {factors} |")
+    return "\n".join(lines)
