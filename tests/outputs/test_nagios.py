@@ -160,3 +160,31 @@ def test_a_usage_error_is_unknown_never_a_platform_state(args: tuple[str, ...]) 
 def test_the_module_writes_nothing_at_run_time() -> None:
     assert nagios.wanted(object()) is False
     assert nagios.write(ALL_PASSED, object()) == []
+
+
+def _kept(root: Path, day: str, name: str, doc: dict) -> None:
+    (root / day).mkdir(parents=True, exist_ok=True)
+    (root / day / name).write_text(json.dumps(doc))
+
+
+def test_a_reports_root_reads_the_newest_kept_run_of_the_kind(tmp_path: Path) -> None:
+    _kept(tmp_path, "2026-11-30", "preflight-20261130T235900Z-aa01.json", red("P1"))
+    _kept(tmp_path, "2026-12-01", "preflight-20261201T083000Z-bb02.json", red("P2"))
+    _kept(tmp_path, "2026-12-01", "slo-20261201T090000Z-cc03.json", ALL_PASSED)
+    _kept(tmp_path, "2026-12-01", "preflight-20261201T083000Z-bb02.html", {})
+    assert nagios.newest(tmp_path, "preflight").name == "preflight-20261201T083000Z-bb02.json"
+    done = _plugin("--kind", "preflight", str(tmp_path))
+    assert done.returncode == nagios.WARNING, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [(("--kind", "preflight"), "no kept preflight run"), ((), "a reports root needs --kind")],
+    ids=["no-run-of-the-kind", "no-kind"],
+)
+def test_a_reports_root_without_such_a_run_is_unknown(
+    tmp_path: Path, args: tuple[str, ...], says: str
+) -> None:
+    _kept(tmp_path, "2026-12-01", "slo-20261201T090000Z-cc03.json", ALL_PASSED)
+    done = _plugin(*args, str(tmp_path))
+    assert done.returncode == nagios.UNKNOWN and says in done.stdout

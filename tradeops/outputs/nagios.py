@@ -3,9 +3,10 @@
 For Nagios, Icinga, NRPE and anything else that runs plugins:
 
     python -m tradeops.outputs.nagios [--max-age 2h] RUN.json
+    python -m tradeops.outputs.nagios [--max-age 2h] --kind preflight reports/
 
-reads the verdict document a run wrote (`--ops-json PATH`, or the JSON kept beside its
-report) and prints one line, e.g.
+reads the verdict document a run wrote (`--ops-json PATH`), or the newest one of a kind
+kept in a reports directory, and prints one line, e.g.
 
     TRADEOPS CRITICAL - RED: highest severity P1: 2 check(s) failed (P1: 2); 5 of 5
     pre-flight items judged; worst: heartbeat_fresh[s1] | judged=5;;;0;5 failed=2;;;0;5 ...
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from pathlib import Path
@@ -126,10 +128,29 @@ def load(path: Path) -> dict:
     return doc
 
 
+def newest(reports: Path, kind: str) -> Path:
+    """The newest kept verdict JSON of `kind` under a reports root (DATE/KIND-TIME-ID.json)."""
+    stamp = re.compile(rf"^{re.escape(kind)}-\d{{8}}T\d{{6}}Z-[0-9a-f]+\.json$")
+    kept = sorted(
+        (p for p in reports.glob("*/*.json") if stamp.match(p.name)),
+        key=lambda p: (p.name[len(kind) + 1 : len(kind) + 17], p.name),
+    )
+    if not kept:
+        raise ValueError(f"{reports}: no kept {kind} run (reports/DATE/{kind}-TIME-ID.json)")
+    return kept[-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Print the plugin line; the exit status is the Nagios state."""
     parser = argparse.ArgumentParser(prog="python -m tradeops.outputs.nagios")
-    parser.add_argument("report", type=Path, help="a run's verdict JSON (--ops-json PATH)")
+    parser.add_argument(
+        "report", type=Path, help="a run's verdict JSON (--ops-json PATH), or a reports root"
+    )
+    parser.add_argument(
+        "--kind",
+        choices=("preflight", "full", "slo", "promote-gate"),
+        help="with a reports root: the run kind whose newest kept JSON is read",
+    )
     parser.add_argument(
         "--max-age", metavar="DURATION", help="UNKNOWN if the run ended longer ago (90m, 2h)"
     )
@@ -140,14 +161,24 @@ def main(argv: list[str] | None = None) -> int:
         return OK if exc.code == 0 else UNKNOWN
     try:
         max_age = seconds(args.max_age) if args.max_age else None
+    except ValueError as exc:
+        return _unknown(f"--max-age: {exc}")
+    try:
+        if args.report.is_dir():
+            if not args.kind:
+                raise ValueError(f"{args.report}: a reports root needs --kind")
+            args.report = newest(args.report, args.kind)
         doc = load(args.report)
     except ValueError as exc:
-        where = "" if str(exc).startswith(str(args.report)) else "--max-age: "
-        print(f"TRADEOPS UNKNOWN - {_clean(where + str(exc))}")
-        return UNKNOWN
+        return _unknown(str(exc))
     state, line = render(doc, max_age_s=max_age)
     print(line)
     return state
+
+
+def _unknown(why: str) -> int:
+    print(f"TRADEOPS UNKNOWN - {_clean(why)}")
+    return UNKNOWN
 
 
 def _clean(text: str) -> str:
