@@ -105,6 +105,8 @@ def test_an_incomplete_run_advances_the_run_time_but_not_the_last_complete_time(
     prometheus.write(document("incomplete", kind="preflight", finished=SECOND), config)
     scraped(running, "preflight", SECOND_S)
 
+    # Two kinds' files in one directory: node_exporter merges their families without error.
+    assert running.value('node_textfile_scrape_error{job="node"}') == 0
     assert running.value('tradeops_verdict{kind="preflight",verdict="incomplete"}') == 1
     assert running.value('tradeops_run_complete{kind="preflight"}') == 0
     last = 'tradeops_last_complete_run_timestamp_seconds{kind="preflight"}'
