@@ -140,6 +140,7 @@ class ReportsConfig:
     dir: str | None = None  # default: reports/ under the suite's rootdir
     keep_days: int = 365
     history_db: str = "probe-history.sqlite"  # the suite's own probe history, under dir
+    runbook_url: str | None = None  # a published docs/runbooks.md; links are <url>#<id>
 
 
 @dataclass(frozen=True)
