@@ -75,6 +75,13 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="PATH",
         help="also write the run's verdict document (every check's outcome) as JSON to PATH",
     )
+    # monitor branch (minimal, for the end-to-end test): the Prometheus textfile output.
+    group.addoption(
+        "--ops-prometheus",
+        dest="ops_prometheus",
+        metavar="DIR",
+        help="also write DIR/tradeops_<kind>.prom for node_exporter's textfile collector",
+    )
     group.addoption(
         "--ops-as-of",
         dest="ops_as_of",
