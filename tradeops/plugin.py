@@ -75,7 +75,6 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         metavar="PATH",
         help="also write the run's verdict document (every check's outcome) as JSON to PATH",
     )
-    # monitor branch (minimal, for the end-to-end test): the Prometheus textfile output.
     group.addoption(
         "--ops-prometheus",
         dest="ops_prometheus",
