@@ -97,7 +97,9 @@ def test_a_missing_section_is_an_error(tmp_path):
 
 def test_a_broker_without_accounts_is_an_error(tmp_path):
     text = GOOD.replace('accounts = ["101-004-1234567-001"]', "accounts = []")
-    assert "accounts is empty" in error_of(tmp_path, text)
+    assert "accounts: must list one or more account ids, none empty, got []" in error_of(
+        tmp_path, text
+    )
 
 
 def test_a_list_of_the_wrong_items_is_a_type_error(tmp_path):
