@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tradeops._session import AUTO_NOTE, WORKERINPUT_KEY
+from tradeops._session import AUTO_NOTE, SESSION, WORKERINPUT_KEY
 from tradeops.config import ManifestError, find_manifest, load_manifest
 from tradeops.connectors.errors import PlatformError
 from tradeops.connectors.event_store import EventStore
@@ -20,8 +20,6 @@ from tradeops.connectors.event_store import EventStore
 
 def pytest_configure_node(node) -> None:
     # Plain JSON only: the workers rebuild the session from the manifest path.
-    from tradeops.plugin import SESSION
-
     node.workerinput[WORKERINPUT_KEY] = node.config.stash[SESSION].to_workerinput()
 
 

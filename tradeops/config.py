@@ -14,6 +14,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tradeops._config_rules import (
@@ -36,6 +37,8 @@ from tradeops._config_rules import (
     RETENTION_FLOOR_DAYS as RETENTION_FLOOR_DAYS,
 )
 from tradeops._secret import Secret
+from tradeops.waivers import Waiver
+from tradeops.waivers import parse as parse_waivers
 
 ENV_VAR = "TRADEOPS_CONFIG"
 DEFAULT_NAME = "ops.toml"
@@ -132,7 +135,7 @@ class SloConfig:
     threshold_s: float | None = field(default=None, metadata=POSITIVE)
     # Fewer eligible events than this in the window is "insufficient data", not a verdict.
     min_events: int = field(default=20, metadata=AT_LEAST_ONE)
-    # The promote gate stays closed while this SLI has insufficient data.
+    # A required SLO with insufficient data closes the promote gate (naming it).
     required: bool = False
 
 
@@ -179,6 +182,7 @@ class Manifest:
     gate: GateConfig = field(default_factory=GateConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
+    waivers: tuple[Waiver, ...] = ()
     digest: str = ""
 
     @property
@@ -252,7 +256,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
 
-    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo"})
+    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo", "waivers"})
     if unknown:
         raise ManifestError(f"{path}: unknown section [{unknown[0]}]")
     for name in _REQUIRED_SECTIONS:
@@ -303,8 +307,16 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         gate=sections.get("gate", GateConfig()),
         reports=sections.get("reports", ReportsConfig()),
         platform=sections.get("platform", PlatformConfig()),
+        waivers=_waivers(raw.get("waivers", []), path),
         digest=hashlib.sha256(raw_bytes).hexdigest(),
     )
+
+
+def _waivers(raw: object, path: Path) -> tuple[Waiver, ...]:
+    try:
+        return parse_waivers(raw, datetime.now(UTC).date())
+    except ValueError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
 
 
 def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
@@ -328,8 +340,8 @@ def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
     return slos
 
 
-def _as_toml(record: object) -> dict:
-    return {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
+def _as_toml(values: object) -> dict:
+    return {k: v for k, v in dataclasses.asdict(values).items() if v is not None}
 
 
 def _check_brokers(brokers: list[BrokerConfig], path: Path) -> None:
