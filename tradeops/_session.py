@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
+from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
 
 WORKERINPUT_KEY = "tradeops"
@@ -134,6 +134,15 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     except ManifestError as exc:
         close_session(session)
         raise pytest.UsageError(str(exc)) from None
+    if session.as_of_ms is not None:  # and not before the store's first event
+        store = session.manifest.event_store
+        try:
+            require_history(
+                config.getoption("ops_as_of"), session.as_of_ms, store.path, store.busy_timeout_s
+            )
+        except AsOfError as exc:
+            close_session(session)
+            raise pytest.UsageError(str(exc)) from None
     return session
 
 
@@ -168,18 +177,13 @@ def close_session(session: OpsSession) -> None:
 
 
 def _as_of(value: str | None) -> int | None:
-    """--ops-as-of as epoch ms; a UsageError for anything but an RFC 3339 instant."""
+    """--ops-as-of as epoch ms; a UsageError for a bare date, no zone, or the future."""
     if not value:
         return None
     try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise pytest.UsageError(
-            f"--ops-as-of {value!r}: expected an RFC 3339 time like 2026-11-20T09:00:00Z"
-        ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return int(instant.timestamp() * 1000)
+        return parse_as_of(value)
+    except AsOfError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _start_sandbox(config: pytest.Config, scenario: str):
