@@ -91,9 +91,7 @@ class OpsSession:
     def platform(self) -> dict:
         """Which platform this run judges: its name, the sandbox scenario, the manifest."""
         manifest = self.manifest
-        name = getattr(getattr(manifest, "platform", None), "name", None)
-        if manifest is not None and not name:
-            name = manifest.control_plane.url
+        name = manifest.platform_name if manifest is not None else None
         scenario = self.sandbox.scenario_name if self.sandbox is not None else None
         return {
             "name": name,
@@ -156,14 +154,14 @@ def probe(session: OpsSession, config: pytest.Config) -> None:
 
 def _record_probe(session: OpsSession, config: pytest.Config) -> None:
     """Every run's control-plane probe goes to the suite's own history (availability SLO)."""
-    from tradeops.slo.history import ProbeHistory, ProbeHistoryError, history_path
+    from tradeops.slo.history import ProbeHistoryError, history_of
 
     assert session.manifest is not None and session.verdict is not None
-    path = history_path(
+    history = history_of(
         session.manifest, config.rootpath, config.getoption("ops_reports_dir", None)
     )
     try:
-        ProbeHistory(path).record(**session.verdict.control_plane)
+        history.record(**session.verdict.control_plane)
     except ProbeHistoryError as exc:
         # The history is the suite's bookkeeping: losing one probe must not fail the run.
         session.problems.append(f"control-plane probe not recorded: {exc}")
