@@ -167,6 +167,8 @@ class ReportsConfig:
     keep_days: int = field(default=365, metadata=KEEP_DAYS)
     # The suite's own probe history, under dir.
     history_db: str = field(default="probe-history.sqlite", metadata=NOT_EMPTY)
+    # A published docs/runbooks.md; links are <url>#<id>.
+    runbook_url: str | None = field(default=None, metadata=URL)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from tradeops.checkmodel import (
 )
 from tradeops.outputs import OUTPUTS, junit, terminal
 from tradeops.outputs.paper_trail import open_paper_trail
-from tradeops.runfacts import DOC, RUN, STARTED_MS, facts_of, slo_table
+from tradeops.runfacts import DOC, KIND_SELECTED, RUN, STARTED_MS, facts_of, slo_table
 from tradeops.scheduled import ScheduledStrategy
 from tradeops.verdict import EXIT_PAGE, EXIT_TICKET  # noqa: F401  (re-exported)
 
@@ -193,6 +193,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     run = config.stash.get(RUN, None)
     if run is not None:
         run.kind_selected = _kind_selected(config, items)
+    elif is_worker(config):  # the controller collects nothing under xdist: tell it
+        config.workeroutput[KIND_SELECTED] = _kind_selected(config, items)
     result = yield
     _deselect_gate_unless_asked(config, items)
     _gate_upper_layers(config.stash[SESSION], [item for item in items if _is_check(item)])

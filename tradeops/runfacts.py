@@ -22,6 +22,7 @@ ENVIRONMENT = pytest.StashKey[dict]()  # the paper trail's vetted environment
 STARTED_MS = pytest.StashKey[int]()
 RUN = pytest.StashKey[object]()  # tradeops.plugin.RunCollector, on the controller
 DOC = pytest.StashKey[dict]()  # the run's verdict document, once built
+KIND_SELECTED = "tradeops_kind_selected"  # a worker's count, sent in its workeroutput
 
 
 def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
@@ -60,6 +61,7 @@ def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
         ],
         gate=_gate(ops, results) if run.gate_ran else None,
         waivers=ops.manifest.waivers if ops.manifest is not None else (),
+        runbook_url=ops.manifest.reports.runbook_url if ops.manifest is not None else None,
         platform=ops.platform,
         run=info,
         now_ms=ops.now_ms,
@@ -94,14 +96,18 @@ def _narrowed_by(config: pytest.Config) -> list[str]:
 
 
 def _stopped_by(config: pytest.Config, session: pytest.Session, run) -> str | None:
+    """Why a run may have stopped before its last check (the verdict asks only when it did).
+
+    `-x` under xdist ends as an interruption: the option is the cause worth naming.
+    """
     if run.collection_errors:
         return "collection errors"
-    if session.exitstatus == pytest.ExitCode.INTERRUPTED:
-        return "interrupted"
     maxfail = config.option.maxfail
     if maxfail:
         return "-x" if maxfail == 1 else f"--maxfail={maxfail}"
-    return "interrupted" if session.shouldstop else None
+    if session.exitstatus == pytest.ExitCode.INTERRUPTED or session.shouldstop:
+        return "interrupted"
+    return None
 
 
 def _platform_red(ops) -> list[dict]:

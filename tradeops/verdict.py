@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime
 
 from tradeops.checkmodel import FAILED, LAYER_ORDER, OUTCOMES, layer_rank
 from tradeops.findings import SEVERITIES, highest
+from tradeops.runbooks import link as runbook_link
 from tradeops.runbooks import runbook
 from tradeops.waivers import Waiver
 from tradeops.waivers import apply as apply_waivers
@@ -66,6 +67,7 @@ class RunFacts:
     as_of_ms: int | None = None
     problems: list[str] = field(default_factory=list)
     environment: dict = field(default_factory=dict)
+    runbook_url: str | None = None  # [reports] runbook_url: a published copy of the runbooks
 
 
 def build(facts: RunFacts) -> dict:
@@ -111,7 +113,7 @@ def build(facts: RunFacts) -> dict:
             "layer": {layer: sum(c["layer"] == layer for c in failed) for layer in LAYER_ORDER},
         },
         "checks": checks,
-        "failures": failures(checks),
+        "failures": failures(checks, facts.runbook_url),
         "platform_red_not_selected": observed,
         "not_judged": not_judged(checks),
         "suite_errors": suite_errors,
@@ -173,7 +175,7 @@ def headline(doc: dict, kind: str) -> str:
     )
 
 
-def failures(checks: list[dict]) -> list[dict]:
+def failures(checks: list[dict], runbook_url: str | None = None) -> list[dict]:
     """Each failed or errored check, most severe first, with what to do about it."""
     out = []
     for check in checks:
@@ -189,7 +191,7 @@ def failures(checks: list[dict]) -> list[dict]:
                 "severity": check.get("effective_severity") or check.get("severity"),
                 "layer": check.get("layer"),
                 "message": check.get("summary", ""),
-                "runbook": book.link if book else check.get("runbook"),
+                "runbook": runbook_link(book.id, runbook_url) if book else check.get("runbook"),
                 "runbook_id": check.get("runbook"),
                 "next_step": book.next_step if book else None,
                 "findings": check.get("findings", []),

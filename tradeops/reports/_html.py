@@ -145,10 +145,6 @@ document.addEventListener('DOMContentLoaded', function () {
 });
 </script>"""
 
-# The ops engineer's runbook fragments, when tradeops.runbooks offers them:
-# html_fragment(runbook_id) -> str | None (trusted HTML from runbooks.toml).
-_FRAGMENT = getattr(runbooks, "html_fragment", None)
-_STEPS = ("confirm", "isolate", "resolve", "verify", "document")
 
 
 def summary_block(doc: dict, rootdir: Path, report_dir: Path) -> str:
@@ -245,17 +241,10 @@ def _runbook(failure: dict, rootdir: Path, report_dir: Path) -> str:
     book = runbook(failure.get("runbook_id") or link.partition("#")[2])
     if book is None:
         return out
-    fragment = None
-    if callable(_FRAGMENT):
-        try:
-            fragment = _FRAGMENT(book.id)
-        except (KeyError, ValueError):  # the runbook cannot be rendered: the link stands
-            fragment = None
-    if not fragment:
-        steps = [(n, getattr(book, n, None)) for n in _STEPS]
-        items = "".join(f"<li><b>{n.upper()}</b> {escape(t)}</li>" for n, t in steps if t)
-        fragment = f"<ol>{items}</ol>" if items else ""
-    if not fragment:
+    try:
+        # The runbook's steps travel inside the report: a copied report is self-contained.
+        fragment = runbooks.html_fragment(book.id)
+    except (KeyError, ValueError):  # the runbook cannot be rendered: the link stands
         return out
     return out + f'<details class="steps"><summary>steps</summary>{fragment}</details>'
 
