@@ -154,3 +154,34 @@ def _type_name(hint: object) -> str:
     return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
         hint, str(hint)
     )
+
+
+# -- rules across keys -------------------------------------------------------------------
+
+
+def check_brokers(brokers: list, path: Path) -> None:
+    """Broker names are unique, and an account is listed once, under one broker."""
+    owner: dict[str, str] = {}
+    for index, broker in enumerate(brokers):
+        if broker.name in (b.name for b in brokers[:index]):
+            raise ManifestError(
+                f"{path}: [[brokers]] name: must be unique, {broker.name!r} appears twice"
+            )
+        for account in broker.accounts:
+            if account in owner:
+                other = owner[account]
+                where = "twice" if other == broker.name else f"under {other!r} too"
+                raise ManifestError(
+                    f"{path}: [[brokers]] {broker.name} accounts: an account belongs to one "
+                    f"broker, {account!r} is listed {where}"
+                )
+            owner[account] = broker.name
+
+
+def check_margin(warning: float, critical: float, path: Path) -> None:
+    """The margin closeout warning comes before the critical level."""
+    if warning >= critical:
+        raise ManifestError(
+            f"{path}: [portfolio] margin_closeout_warning: must be below "
+            f"margin_closeout_critical ({critical:g}), got {warning:g}"
+        )

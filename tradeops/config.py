@@ -31,6 +31,8 @@ from tradeops._config_rules import (
     URL,
     WINDOW_DAYS,
     ManifestError,
+    check_brokers,
+    check_margin,
     record,
 )
 from tradeops._config_rules import (
@@ -277,10 +279,10 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         record(BrokerConfig, entry, path, f"[[brokers]] #{index + 1}")
         for index, entry in enumerate(brokers_raw)
     ]
-    _check_brokers(brokers, path)
+    check_brokers(brokers, path)
 
     portfolio = sections.get("portfolio", PortfolioConfig())
-    _check_portfolio(portfolio, path)
+    check_margin(portfolio.margin_closeout_warning, portfolio.margin_closeout_critical, path)
 
     control_plane = sections["control_plane"]
     if control_plane.token_env:
@@ -344,34 +346,6 @@ def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
 
 def _as_toml(values: object) -> dict:
     return {k: v for k, v in dataclasses.asdict(values).items() if v is not None}
-
-
-def _check_brokers(brokers: list[BrokerConfig], path: Path) -> None:
-    """Broker names are unique, and an account is listed once, under one broker."""
-    owner: dict[str, str] = {}
-    for index, broker in enumerate(brokers):
-        if broker.name in (b.name for b in brokers[:index]):
-            raise ManifestError(
-                f"{path}: [[brokers]] name: must be unique, {broker.name!r} appears twice"
-            )
-        for account in broker.accounts:
-            if account in owner:
-                other = owner[account]
-                where = "twice" if other == broker.name else f"under {other!r} too"
-                raise ManifestError(
-                    f"{path}: [[brokers]] {broker.name} accounts: an account belongs to one "
-                    f"broker, {account!r} is listed {where}"
-                )
-            owner[account] = broker.name
-
-
-def _check_portfolio(portfolio: PortfolioConfig, path: Path) -> None:
-    if portfolio.margin_closeout_warning >= portfolio.margin_closeout_critical:
-        raise ManifestError(
-            f"{path}: [portfolio] margin_closeout_warning: must be below "
-            f"margin_closeout_critical ({portfolio.margin_closeout_critical:g}), "
-            f"got {portfolio.margin_closeout_warning:g}"
-        )
 
 
 def _token(environ: Mapping[str, str], name: str, path: Path, where: str) -> Secret:
