@@ -150,3 +150,49 @@ def test_an_account_without_positions_asks_nothing():
     broker = Broker(MIDS)
     assert account_exposure({"EUR_USD": 0}, "EUR", broker) == {}
     assert broker.calls == []
+
+
+# -- through the sandbox's OANDA simulator: a euro account -------------------------------
+
+
+def test_a_euro_account_at_the_simulator_is_valued_in_euros_from_its_own_prices(tmp_path):
+    from tests.sandbox.conftest import ACCOUNT_A, T0_MS, new_token, sample_ledger, start_broker
+    from tradeops._secret import Secret
+    from tradeops.connectors.errors import BrokerError
+    from tradeops.connectors.oanda import OandaBroker
+
+    ledger = sample_ledger()
+    ledger["home_currency"] = "EUR"
+    # The simulator itself converts by direct or inverse pairs only: it needs EUR_JPY.
+    ledger["instruments"]["EUR_JPY"] = {"mid": "162.623", "pip": "0.01", "precision": 3}
+    for account in ledger["accounts"]:
+        account["currency"] = "EUR"
+    token = new_token()
+    sim = start_broker(tmp_path, ledger, {token: [ACCOUNT_A]}, now_ms=T0_MS + 3_600_000)
+    try:
+        with OandaBroker("sim", sim.url, Secret(token, "$OANDA_TOKEN"), 5.0) as broker:
+            assert broker.summary(ACCOUNT_A).currency == "EUR"
+            asked: list[list[str]] = []
+
+            def mids(names: list[str]) -> dict[str, D]:
+                asked.append(names)
+                try:
+                    return {
+                        p.instrument: (p.bid + p.ask) / 2 for p in broker.pricing(ACCOUNT_A, names)
+                    }
+                except BrokerError as exc:
+                    if exc.kind == "http":
+                        raise RefusedInstruments(str(exc)) from None
+                    raise
+
+            positions = {p.instrument: int(p.net_units) for p in broker.open_positions(ACCOUNT_A)}
+            exposure = account_exposure(positions, "EUR", mids)
+    finally:
+        sim.stop()
+    assert len(asked) == 1  # every pair it offers, in one pricing call
+    assert asked[0] == ["EUR_GBP", "EUR_JPY", "EUR_USD", "GBP_USD", "USD_JPY"]
+    assert set(exposure) == {"EUR", "USD", "JPY", "GBP"}
+    # long 10k EUR_USD and 30k EUR_GBP: +40k EUR, valued 1:1 in a euro account
+    assert exposure["EUR"] == D(40_000)
+    assert exposure["JPY"] > 0  # short USD_JPY: long yen, a positive amount in euros
+    assert exposure["USD"] < 0 and exposure["GBP"] < 0
