@@ -218,7 +218,8 @@ class EventStore(StoreBooks):
             problem = StoreValueError(self.path, seq, "HEARTBEAT", "ts", hb_problem)
         else:
             return run
-        return dataclasses.replace(run, problem=problem)
+        # The bad time is not kept: nothing can compare with it by mistake.
+        return dataclasses.replace(run, last_heartbeat_ts=None, problem=problem)
 
     # -- plumbing --------------------------------------------------------------------
 
