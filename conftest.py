@@ -43,7 +43,7 @@ def platform_verdict(ops: OpsSession, manifest: Manifest) -> PlatformVerdict:
 @pytest.fixture(scope="session")
 def event_store(manifest: Manifest) -> Iterator[EventStore]:
     """The event store, read-only."""
-    store = EventStore(manifest.event_store.path, manifest.event_store.busy_timeout_s)
+    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
     yield store
     store.close()
 
