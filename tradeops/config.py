@@ -174,6 +174,15 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class OutputsConfig:
+    """Outputs beyond the paper trail, for the monitoring stack."""
+
+    # node_exporter's textfile collector directory (relative to the manifest); the option
+    # --ops-prometheus DIR wins.
+    prometheus_dir: str | None = field(default=None, metadata=NOT_EMPTY)
+
+
+@dataclass(frozen=True)
 class Manifest:
     path: Path
     control_plane: ControlPlaneConfig
@@ -185,6 +194,7 @@ class Manifest:
     slo: dict[str, SloConfig] = field(default_factory=lambda: dict(SLO_DEFAULTS))
     gate: GateConfig = field(default_factory=GateConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     waivers: tuple[Waiver, ...] = ()
     digest: str = ""
@@ -210,6 +220,7 @@ _SECTIONS: dict[str, type] = {
     "portfolio": PortfolioConfig,
     "gate": GateConfig,
     "reports": ReportsConfig,
+    "outputs": OutputsConfig,
 }
 _REQUIRED_SECTIONS = ("control_plane", "event_store", "brokers")
 
@@ -310,6 +321,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         slo=_slos(raw.get("slo", {}), path),
         gate=sections.get("gate", GateConfig()),
         reports=sections.get("reports", ReportsConfig()),
+        outputs=sections.get("outputs", OutputsConfig()),
         platform=sections.get("platform", PlatformConfig()),
         waivers=_waivers(raw.get("waivers", []), path),
         digest=hashlib.sha256(raw_bytes).hexdigest(),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -135,11 +136,22 @@ def pytest_configure(config: pytest.Config) -> None:
         ops = _session.open_session(config, checks_targeted(config))
     config.stash[SESSION] = ops
     config.stash[TRAIL_LINES] = []
+    _outputs_from_manifest(config, ops)
     open_paper_trail(config)
     if not is_worker(config) and checks_targeted(config) and not config.option.collectonly:
         config.stash[STARTED_MS] = int(time.time() * 1000)
         config.stash[RUN] = RunCollector()
         config.pluginmanager.register(config.stash[RUN], "tradeops-run")
+
+
+def _outputs_from_manifest(config: pytest.Config, ops: _session.OpsSession) -> None:
+    """The manifest's [outputs] paths, where no option overrides them."""
+    wanted = ops.manifest.outputs.prometheus_dir if ops.manifest is not None else None
+    if wanted and not config.getoption("ops_prometheus", None):
+        path = Path(wanted).expanduser()
+        config.option.ops_prometheus = str(
+            path if path.is_absolute() else ops.manifest.path.parent / path
+        )
 
 
 @pytest.hookimpl(tryfirst=True)

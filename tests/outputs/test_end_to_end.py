@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.suite_runner import run_suite
+from tests.suite_runner import run_kept, run_suite, sandbox_platform
 from tradeops.outputs import nagios
 
 
@@ -58,3 +58,12 @@ def test_a_stale_heartbeat_preflight_exports_its_p1_failure_and_nagios_says_crit
     )
     assert done.returncode == nagios.CRITICAL, done.stdout
     assert done.stdout.startswith("TRADEOPS CRITICAL - RED: highest severity P1")
+
+
+def test_the_manifests_outputs_section_names_the_textfile_directory(tmp_path: Path) -> None:
+    with sandbox_platform(tmp_path / "sbx", "healthy", "--days", "3") as (manifest, env):
+        manifest.write_text(manifest.read_text() + '\n[outputs]\nprometheus_dir = "textfile"\n')
+        (manifest.parent / "textfile").mkdir()
+        run = run_kept(tmp_path, "-m", "preflight", "--ops-config", str(manifest), env=env)
+    assert run.returncode == 0, run.output[-3000:]
+    assert (manifest.parent / "textfile" / "tradeops_preflight.prom").is_file()
