@@ -21,9 +21,9 @@ from tradeops.config import Manifest, load_manifest
 from tradeops.connectors.control_plane import ControlPlane
 from tradeops.connectors.oanda import OandaBroker
 from tradeops.market import fx_market_open
-from tradeops.sandbox.generator import StoreParams
 from tradeops.sandbox.platform import WAL_MAX_MB, Sandbox
 from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store.generator import StoreParams
 
 PARAMS = StoreParams(days=3, strategies=3, heartbeat_interval_s=60)
 

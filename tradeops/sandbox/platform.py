@@ -21,9 +21,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tradeops.sandbox.generator import StoreParams, build_platform_data
 from tradeops.sandbox.scenarios import BROKERS, FAULTY_BROKER, Scenario, scenario
-from tradeops.sandbox.writer import DIAGNOSTIC_MB
+from tradeops.sandbox.servers.writer import DIAGNOSTIC_MB
+from tradeops.sandbox.store.generator import build_platform_data
+from tradeops.sandbox.store.model import StoreParams
 
 # The suite reads its tokens from these (named in the ops.toml the sandbox writes).
 CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CP_TOKEN"
@@ -166,11 +167,11 @@ class Sandbox:
     def _start_processes(self, config: Path, faults: frozenset[str], env: dict) -> dict:
         wanted = {}
         if "writer_stopped" not in faults:
-            wanted["writer"] = "tradeops.sandbox.writer"
+            wanted["writer"] = "tradeops.sandbox.servers.writer"
         if "control_plane_down" not in faults:
-            wanted["control_plane"] = "tradeops.sandbox.control_plane"
+            wanted["control_plane"] = "tradeops.sandbox.servers.control_plane"
         if "broker_down" not in faults:
-            wanted["broker"] = "tradeops.sandbox.broker"
+            wanted["broker"] = "tradeops.sandbox.oanda.broker"
         started = {}
         for name, module in wanted.items():
             # stderr goes to a log beside the store: the operator's terminal stays clean,

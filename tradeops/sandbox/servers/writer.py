@@ -1,6 +1,6 @@
 """The sandbox platform's heartbeat writer: keeps the live runs alive while the sandbox runs.
 
-    python -m tradeops.sandbox.writer --config DIR/sandbox.json
+    python -m tradeops.sandbox.servers.writer --config DIR/sandbox.json
 
 Reads `store` and `live_runs` from sandbox.json, prints `READY`, then appends a HEARTBEAT
 for every live run with `heartbeats: true` each time its interval has passed, one short
@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+_NAME = "tradeops.sandbox.servers.writer"  # the prefix of its stderr lines
 BUSY_TIMEOUT_MS = 2_000  # a reader's lock (rollback-journal mode) is waited for, not fatal
 PARENT_POLL_S = 1.0
 MAX_SLEEP_S = 0.25  # keeps SIGTERM and the parent check prompt
@@ -105,7 +106,7 @@ class Writer:
     def _complain(self, message: str) -> None:
         self.errors += 1
         if self.errors <= MAX_ERROR_LINES:
-            print(f"tradeops.sandbox.writer: {message}", file=sys.stderr, flush=True)
+            print(f"{_NAME}: {message}", file=sys.stderr, flush=True)
 
     def stall_checkpoints(self, target_mb: float) -> int:
         """Turn automatic checkpoints off and append DIAGNOSTIC events until the WAL holds
@@ -149,13 +150,13 @@ def _size(path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the writer until SIGTERM or the parent's death; the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.writer")
+    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.servers.writer")
     parser.add_argument("--config", required=True, type=Path, help="the sandbox's sandbox.json")
     args = parser.parse_args(argv)
     try:
         config = json.loads(args.config.read_text())
     except (OSError, ValueError) as exc:
-        print(f"tradeops.sandbox.writer: cannot read {args.config}: {exc}", file=sys.stderr)
+        print(f"{_NAME}: cannot read {args.config}: {exc}", file=sys.stderr)
         return 1
     parent = os.getppid()
     stopping: list[int] = []
@@ -169,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         writer = Writer(config["store"], config["live_runs"])
     except (sqlite3.Error, KeyError, TypeError) as exc:
         where = config.get("store") if isinstance(config, dict) else None
-        print(f"tradeops.sandbox.writer: cannot open the store {where}: {exc}", file=sys.stderr)
+        print(
+            f"{_NAME}: cannot open the store {where}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     stalled = config.get("writer") or {}
     if stalled.get("checkpoint_stalled"):
@@ -177,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             target = float(stalled.get("diagnostic_mb", DIAGNOSTIC_MB))
             writer.stall_checkpoints(target)
         except (sqlite3.Error, TypeError, ValueError) as exc:
-            print(f"tradeops.sandbox.writer: cannot stall checkpoints: {exc}", file=sys.stderr)
+            print(f"{_NAME}: cannot stall checkpoints: {exc}", file=sys.stderr)
             writer.close()
             return 1
     print("READY", flush=True)
