@@ -39,8 +39,9 @@ SERVER_CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CONTROL_TOKEN"
 TIMEOUT_S = 2.0  # the sandbox manifest's network timeouts: a hang costs 2 s, not 5
 START_TIMEOUT_S = 15.0
 STALE_AFTER_HEARTBEATS = 3
-# The sandbox's WAL limit. Its writer checkpoints every 1000 pages (SQLite's default), so
-# a healthy sandbox's WAL tops out near 4 MB; checkpoint_stalled grows it to ~16 MB.
+# The sandbox's WAL limit. Its writer checkpoints every 1000 pages (SQLite's default) and
+# caps the file at 4 MB after each checkpoint (journal_size_limit), so a healthy sandbox's
+# WAL stays near 4 MB however long it runs; checkpoint_stalled grows it to ~16 MB.
 # (256 MB, the suite's default, is sized for a real platform's write rate.)
 WAL_MAX_MB = 8
 # Fault sizes (see scenarios.py): each is well past the limit its check applies.
@@ -229,7 +230,7 @@ path = {json.dumps(str(store))}
 {brokers}
 [thresholds]
 stale_after_heartbeats = {STALE_AFTER_HEARTBEATS}
-# Sized for the sandbox: its healthy writer's WAL stays near 4 MB (checkpoint every 1000 pages).
+# Sized for the sandbox: its healthy writer's WAL stays near 4 MB (checkpoints, a 4 MB cap).
 wal_max_mb = {WAL_MAX_MB}
 
 [reports]
