@@ -4,8 +4,10 @@ Two alarms were measured on the healthy sandbox (issue 12): at 300 strategies th
 took seconds to build, every live run missed the heartbeats owed meanwhile, and
 `slo[heartbeat_delivery]` paged; and after runs back to back against one sandbox the WAL
 file stayed past the sandbox's 8 MB limit, because SQLite rewinds a checkpointed WAL but
-never shrinks it. Both were the sandbox's: a platform's heartbeats keep a fixed rate, and
-a well-run platform caps its WAL file with journal_size_limit.
+never shrinks it, and at 300 strategies a suite run holds it from rewinding long enough
+to pass 8 MB (9.4 MB measured). All three were the sandbox's: a platform's heartbeats keep
+a fixed rate, a well-run platform caps its WAL file with journal_size_limit, and a WAL
+limit is sized for the platform's write rate (the sandbox's manifest now sizes it).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from tradeops.sandbox.platform import WAL_MAX_MB
+from tradeops.sandbox.platform import WAL_MAX_MB, wal_growth_per_minute_mb, wal_limit_mb
 from tradeops.sandbox.servers.writer import JOURNAL_LIMIT_MB, Writer
 from tradeops.sandbox.store.generator import BuildResult, StoreParams, build_platform_data
 
@@ -126,3 +128,36 @@ def test_a_wal_grown_under_readers_shrinks_back_under_the_limit_once_they_are_go
         writer.close()
     assert grown > 1.5 * WAL_MAX_MB * 1_000_000
     assert sizes[-1] <= JOURNAL_LIMIT_MB * 1_000_000 < WAL_MAX_MB * 1_000_000
+
+
+def test_a_minute_of_heartbeats_under_a_held_reader_grows_the_wal_no_more_than_the_limit_allows(
+    tmp_path: Path,
+) -> None:
+    built = _built(tmp_path)
+    wal = Path(f"{built.store}-wal")
+    writer = Writer(str(built.store), built.live_runs)
+    reader = sqlite3.connect(f"file:{built.store}?mode=ro", uri=True, isolation_level=None)
+    now = built.notes["now_ms"]
+    try:
+        writer.tick(now)
+        before = wal.stat().st_size if wal.exists() else 0
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM events").fetchone()
+        end = now + 60_000
+        while now < end:  # the writer's own cadence: it says how long to sleep
+            now += round(writer.tick(now) * 1000)
+        grown = wal.stat().st_size - before
+        reader.execute("COMMIT")
+    finally:
+        reader.close()
+        writer.close()
+    assert 0 < grown <= wal_growth_per_minute_mb(built.live_runs) * 1_000_000
+
+
+def test_the_wal_limit_grows_with_the_live_runs_past_the_8_mb_that_false_alarmed() -> None:
+    def runs(n: int) -> list[dict]:
+        return [{"heartbeat_interval_s": 10, "heartbeats": True}] * n
+
+    assert wal_limit_mb(runs(27)) == WAL_MAX_MB  # the default sandbox: 30 strategies
+    assert wal_limit_mb(runs(270)) >= 1.5 * 9.4  # 300 strategies: its measured peak, and room
+    assert wal_limit_mb(runs(540)) > wal_limit_mb(runs(270))
