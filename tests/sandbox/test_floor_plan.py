@@ -102,3 +102,16 @@ def test_the_package_exports_the_sandbox_and_its_parameters() -> None:
 
     assert Sandbox is Home and issubclass(SandboxError, RuntimeError)
     assert StoreParams().strategies == 30 and scenario("healthy").faults == frozenset()
+
+
+def test_each_room_imports_only_itself_and_the_scenario_table() -> None:
+    rooms = ("store", "servers", "oanda")
+    crossings = {
+        f"{module} imports {imported}"
+        for module, imports in import_graph().items()
+        for room in rooms
+        if module.startswith(f"{PACKAGE}.{room}")
+        for imported in imports
+        if not imported.startswith(f"{PACKAGE}.{room}") and imported != f"{PACKAGE}.scenarios"
+    }
+    assert crossings == set()
