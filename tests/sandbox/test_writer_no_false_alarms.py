@@ -5,7 +5,7 @@ took seconds to build, every live run missed the heartbeats owed meanwhile, and
 `slo[heartbeat_delivery]` paged; and after runs back to back against one sandbox the WAL
 file stayed past the sandbox's 8 MB limit, because SQLite rewinds a checkpointed WAL but
 never shrinks it, and at 300 strategies a suite run holds it from rewinding long enough
-to pass 8 MB (9.4 MB measured). All three were the sandbox's: a platform's heartbeats keep
+to pass 8 MB (9.4 to 18 MB measured). All three were the sandbox's: a platform's heartbeats keep
 a fixed rate, a well-run platform caps its WAL file with journal_size_limit, and a WAL
 limit is sized for the platform's write rate (the sandbox's manifest now sizes it).
 """
@@ -159,5 +159,5 @@ def test_the_wal_limit_grows_with_the_live_runs_past_the_8_mb_that_false_alarmed
         return [{"heartbeat_interval_s": 10, "heartbeats": True}] * n
 
     assert wal_limit_mb(runs(27)) == WAL_MAX_MB  # the default sandbox: 30 strategies
-    assert wal_limit_mb(runs(270)) >= 1.5 * 9.4  # 300 strategies: its measured peak, and room
+    assert wal_limit_mb(runs(270)) > 18.1  # 300 strategies: the largest peak measured
     assert wal_limit_mb(runs(540)) > wal_limit_mb(runs(270))
