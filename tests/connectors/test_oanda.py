@@ -33,7 +33,7 @@ from tests.sandbox.conftest import (
 from tradeops._secret import Secret
 from tradeops.connectors.errors import BrokerError
 from tradeops.connectors.oanda import AccountSummary, OandaBroker, Position
-from tradeops.sandbox._oanda_render import Book
+from tradeops.sandbox.oanda._render import Book
 
 NAME = "oanda-test"
 TOKEN = new_token()
