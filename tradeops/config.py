@@ -36,6 +36,7 @@ class ControlPlaneConfig:
     url: str
     token_env: str | None = None
     timeout_s: float = 5.0
+    max_answer_mb: float = 10.0
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
@@ -52,6 +53,7 @@ class BrokerConfig:
     token_env: str
     accounts: list[str]
     timeout_s: float = 5.0
+    max_answer_mb: float = 10.0
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
