@@ -32,7 +32,10 @@ import httpx
 from tradeops._secret import Secret
 
 MAX_DEPTH = 64  # nesting of a JSON answer; the contract's answers nest 4 deep
-MAX_CONNECTIONS = 2  # per connector: OANDA allows 2 new connections per second
+MAX_CONNECTIONS = 2  # per control plane client (its probe reads health and strategies at once)
+# Per broker client: one. OANDA allows 2 new connections per second per login; the probe
+# and each xdist worker hold one kept-alive connection each, so a run opens one per process.
+BROKER_CONNECTIONS = 1
 KEEPALIVE_S = 5.0
 TRANSIENT_STATUS = (502, 503)
 
@@ -91,11 +94,14 @@ BROKER_REQUESTS_PER_S = 100
 BROKER_BURST = 10
 
 
+def _share() -> int:
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
+    return max(1, int(workers)) if workers.isdigit() else 1
+
+
 def broker_pace() -> Pace:
     """This process's share of the broker's request budget."""
-    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "")
-    share = max(1, int(workers)) if workers.isdigit() else 1
-    return Pace(BROKER_REQUESTS_PER_S / share, max(1, BROKER_BURST // share))
+    return Pace(BROKER_REQUESTS_PER_S / _share(), max(1, BROKER_BURST // _share()))
 
 
 def new_client(
@@ -105,15 +111,17 @@ def new_client(
     headers: dict[str, str],
     auth: httpx.Auth | None = None,
     transport: httpx.BaseTransport | None = None,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> httpx.Client:
-    """A client for one base URL: pooled, deadline-bounded, no redirects, no environment."""
+    """A client for one base URL: pooled (at most `max_connections`), deadline-bounded,
+    no redirects, no environment."""
     https = url.lower().startswith("https://")
     return httpx.Client(
         base_url=url,
         headers=headers,
         auth=auth,
         timeout=timeout_s,
-        transport=transport or _Transport(shared_ssl_context() if https else None),
+        transport=transport or _Transport(shared_ssl_context() if https else None, max_connections),
         follow_redirects=False,  # a redirect could carry the token elsewhere
         # Talk to exactly the URL in the manifest: no proxy or netrc from the environment.
         trust_env=False,
@@ -123,13 +131,14 @@ def new_client(
 class _Transport(httpx.HTTPTransport):
     """httpx's transport over a pool whose sockets honour the call's deadline."""
 
-    def __init__(self, ssl_context: ssl.SSLContext | None) -> None:  # no super(): no SSL
+    def __init__(self, ssl_context: ssl.SSLContext | None, max_connections: int) -> None:
+        # No super().__init__(): it would build an SSL context even for http://.
         # With ssl_context None, httpcore builds one only if a TLS connection is opened,
         # which a client of an http:// URL (that follows no redirect) never does.
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=MAX_CONNECTIONS,
-            max_keepalive_connections=MAX_CONNECTIONS,
+            max_connections=max_connections,
+            max_keepalive_connections=max_connections,
             keepalive_expiry=KEEPALIVE_S,
             network_backend=_DeadlineBackend(),
         )

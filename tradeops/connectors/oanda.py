@@ -21,7 +21,7 @@ import httpx
 
 from tradeops._secret import Secret
 from tradeops.config import BrokerConfig
-from tradeops.connectors._http import broker_pace, new_client
+from tradeops.connectors._http import BROKER_CONNECTIONS, broker_pace, new_client
 from tradeops.connectors._oanda_fields import Fields
 from tradeops.connectors._oanda_http import Bearer, Call, Endpoint, origin, origin_text
 from tradeops.connectors.errors import BrokerError
@@ -142,6 +142,7 @@ class OandaBroker:
             auth=Bearer(token),
             headers={"Accept-Datetime-Format": "RFC3339", "Accept": "application/json"},
             transport=transport,
+            max_connections=BROKER_CONNECTIONS,
         )
 
     @classmethod
