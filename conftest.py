@@ -19,8 +19,6 @@ from tradeops.connectors.oanda import OandaBroker
 from tradeops.exposure import conversion_pairs, net_exposure
 from tradeops.probe import PlatformVerdict
 
-pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]
-
 
 @pytest.fixture(scope="session")
 def manifest(ops: OpsSession) -> Manifest:

@@ -18,11 +18,40 @@ from tradeops.config import Manifest, ManifestError, find_manifest, load_manifes
 from tradeops.probe import PlatformVerdict, probe_platform
 
 WORKERINPUT_KEY = "tradeops"
+CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
 AUTO_NOTE = pytest.StashKey[str]()  # what -n auto chose, and why
+TRAIL_LINES = pytest.StashKey[list[str]]()  # where the paper trail went, for the verdict block
 NO_PLATFORM = (
     "no platform configured: pass --ops-config PATH, set $TRADEOPS_CONFIG, create ./ops.toml, "
     "or run against the bundled sandbox with --sandbox"
 )
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def checks_targeted(config: pytest.Config) -> bool:
+    """Does this invocation collect operational checks (not only the suite's own tests)?"""
+    root = config.rootpath
+    check_dirs = [root / name for name in CHECK_DIRS]
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for check_dir in check_dirs:
+            if path == check_dir or check_dir in path.parents or path in check_dir.parents:
+                return True
+    return False
+
+
+def narrowing_paths(config: pytest.Config) -> list[str]:
+    """Command-line paths narrower than a whole check folder (node ids, files)."""
+    whole = {config.rootpath / name for name in CHECK_DIRS} | {config.rootpath}
+    narrow = []
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if "::" in arg or path not in whole:
+            narrow.append(arg)
+    return narrow
 
 
 @dataclass
@@ -58,6 +87,20 @@ class OpsSession:
         """The instant SLOs are evaluated at: --ops-as-of, else the session clock."""
         return self.as_of_ms if self.as_of_ms is not None else self.now_ms
 
+    @property
+    def platform(self) -> dict:
+        """Which platform this run judges: its name, the sandbox scenario, the manifest."""
+        manifest = self.manifest
+        name = getattr(getattr(manifest, "platform", None), "name", None)
+        if manifest is not None and not name:
+            name = manifest.control_plane.url
+        scenario = self.sandbox.scenario_name if self.sandbox is not None else None
+        return {
+            "name": name,
+            "scenario": scenario,
+            "manifest": str(manifest.path) if manifest is not None else None,
+        }
+
     def require_manifest(self) -> Manifest:
         """The manifest, or fail the asking check: no platform is never a green run."""
         if self.manifest is None:
@@ -70,6 +113,10 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     session = OpsSession()
     session.as_of_ms = _as_of(config.getoption("ops_as_of"))
     scenario = config.getoption("ops_sandbox")
+    if scenario and config.getoption("ops_config"):
+        raise pytest.UsageError(
+            "--sandbox and --ops-config both name a platform: run against one at a time"
+        )
     if scenario:
         session.sandbox = _start_sandbox(config, scenario)
         path: Path | None = session.sandbox.manifest_path
@@ -161,3 +208,6 @@ def _start_sandbox(config: pytest.Config, scenario: str):
     # Workers inherit the controller's environment: that is how they get the tokens.
     os.environ.update(sandbox.environ)
     return sandbox
+
+
+SESSION = pytest.StashKey[OpsSession]()

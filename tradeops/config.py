@@ -15,9 +15,12 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from tradeops._secret import Secret
+from tradeops.waivers import Waiver
+from tradeops.waivers import parse as parse_waivers
 
 ENV_VAR = "TRADEOPS_CONFIG"
 DEFAULT_NAME = "ops.toml"
@@ -108,6 +111,8 @@ class SloConfig:
     threshold_s: float | None = None
     # Fewer eligible events than this in the window is "insufficient data", not a verdict.
     min_events: int = 20
+    # A required SLO with insufficient data closes the promote gate (naming it).
+    required: bool = False
 
 
 # The operations model's SLOs and their defaults; `[slo.<name>]` overrides any key.
@@ -137,6 +142,7 @@ class ReportsConfig:
     dir: str | None = None  # default: reports/ under the suite's rootdir
     keep_days: int = 365
     history_db: str = "probe-history.sqlite"  # the suite's own probe history, under dir
+    runbook_url: str | None = None  # a published docs/runbooks.md; links are <url>#<id>
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,7 @@ class Manifest:
     slo: dict[str, SloConfig] = field(default_factory=lambda: dict(SLO_DEFAULTS))
     gate: GateConfig = field(default_factory=GateConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    waivers: tuple[Waiver, ...] = ()
     digest: str = ""
 
     @property
@@ -194,7 +201,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
 
-    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo"})
+    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo", "waivers"})
     if unknown:
         raise ManifestError(f"{path}: unknown section [{unknown[0]}]")
     for name in _REQUIRED_SECTIONS:
@@ -241,8 +248,16 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         slo=_slos(raw.get("slo", {}), path),
         gate=sections.get("gate", GateConfig()),
         reports=sections.get("reports", ReportsConfig()),
+        waivers=_waivers(raw.get("waivers", []), path),
         digest=hashlib.sha256(raw_bytes).hexdigest(),
     )
+
+
+def _waivers(raw: object, path: Path) -> tuple[Waiver, ...]:
+    try:
+        return parse_waivers(raw, datetime.now(UTC).date())
+    except ValueError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
 
 
 def _slos(raw: object, path: Path) -> dict[str, SloConfig]:

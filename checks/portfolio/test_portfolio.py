@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tradeops import Finding, Where, expect_none
+from tradeops import Finding, Where, expect_none, figures
 
 pytestmark = pytest.mark.portfolio
 DAY_MS = 86_400_000
@@ -27,13 +27,14 @@ def _start_of_day_ms(now_ms: int) -> int:
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="drawdown")
-def test_drawdown(account, account_summary, event_store, manifest, now_ms):
+def test_drawdown(account, account_summary, event_store, manifest, now_ms, request):
     """NAV is within the drawdown limit of its peak (snapshot history and the broker's NAV now)."""
     nav = account_summary(account).nav
     since = now_ms - int(manifest.tracking.window_days * DAY_MS)
     peak = max(event_store.nav_peak(account, since) or nav, nav)
     drawdown = (peak - nav) / peak
     limit = Decimal(str(manifest.portfolio.max_drawdown))
+    figures.record(request, nav=nav, peak=peak, drawdown=drawdown, limit=limit)
     if drawdown > limit:
         expect_none(
             [
@@ -48,7 +49,7 @@ def test_drawdown(account, account_summary, event_store, manifest, now_ms):
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="daily-loss")
-def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
+def test_daily_loss(account, account_summary, event_store, manifest, now_ms, request):
     """Today's loss (NAV now against NAV at 00:00 UTC) is within its limit."""
     snapshot = event_store.snapshot_before(account, _start_of_day_ms(now_ms))
     if snapshot is None:
@@ -56,6 +57,7 @@ def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
     nav = account_summary(account).nav
     loss = (snapshot.nav - nav) / snapshot.nav
     limit = Decimal(str(manifest.portfolio.max_daily_loss))
+    figures.record(request, nav=nav, day_start_nav=snapshot.nav, loss=loss, limit=limit)
     if loss > limit:
         expect_none(
             [
@@ -70,11 +72,13 @@ def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
 
 @pytest.mark.severity(level="P2")
 @pytest.mark.runbook(id="margin-closeout")
-def test_margin_closeout(account, account_summary, manifest):
+def test_margin_closeout(account, account_summary, manifest, request):
     """Margin closeout percent is below its warning level (P2) and critical level (P0)."""
     percent = account_summary(account).margin_closeout_percent
     cfg = manifest.portfolio
     where = Where(account=account)
+    warn, crit = cfg.margin_closeout_warning, cfg.margin_closeout_critical
+    figures.record(request, percent=percent, warning=warn, critical=crit)
     if percent >= Decimal(str(cfg.margin_closeout_critical)):
         expect_none(
             [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tradeops import Finding, Where, expect_none
+from tradeops import Finding, Where, expect_none, figures
 from tradeops.findings import utc
 from tradeops.liveness import stale_after_s, stale_finding
 
@@ -31,12 +31,15 @@ def _here(strategy, run=None, seq=None) -> Where:
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="heartbeat-stale")
-def test_heartbeat_fresh(strategy, live_runs, manifest, now_ms):
+def test_heartbeat_fresh(strategy, live_runs, manifest, now_ms, request):
     """The strategy's live run heartbeats within its staleness threshold."""
     run = live_runs.get(strategy.strategy_id)
     if run is None:
         expect_none([Finding("scheduled for this session but has no live run", _here(strategy))])
-    stale = stale_finding(run, now_ms, manifest.thresholds.stale_after_heartbeats)
+    factor = manifest.thresholds.stale_after_heartbeats
+    age_s, threshold_s = run.heartbeat_age_s(now_ms), stale_after_s(run, factor)
+    figures.record(request, run=run.run_id, age_s=age_s, threshold_s=threshold_s)
+    stale = stale_finding(run, now_ms, factor)
     expect_none([stale] if stale else [])
 
 

@@ -57,9 +57,10 @@ def test_the_cron_run_judges_every_slo_without_the_gate(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_gate_evaluates_as_of_a_past_instant(tmp_path):
+def test_the_gate_does_not_open_on_an_instant_with_no_evidence(tmp_path):
     before = datetime.now(UTC) - timedelta(days=60)  # before the sandbox's history
     as_of = before.strftime("%Y-%m-%dT%H:%M:%SZ")
     run = _gate(tmp_path, "budget-exhausted", f"--ops-as-of={as_of}")
     assert f"SLOs as of {as_of}" in run.output, run.output[-3000:]
-    assert run.returncode == 0, run.output[-3000:]  # nothing had failed yet
+    assert "PROMOTE GATE CLOSED: no SLI could be judged" in run.output, run.output[-3000:]
+    assert run.returncode == EXIT_TICKET, run.output[-3000:]
