@@ -38,6 +38,7 @@ MAX_CONNECTIONS = 2  # per control plane client (its probe reads health and stra
 BROKER_CONNECTIONS = 1
 KEEPALIVE_S = 5.0
 TRANSIENT_STATUS = (502, 503)
+MIN_SCRUBBED = 8  # tokens shorter than this are not scrubbed (OANDA's are 65 characters)
 
 _DEADLINE: ContextVar[float | None] = ContextVar("tradeops_http_deadline", default=None)
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
@@ -53,7 +54,8 @@ def scrub(text: str) -> str:
     may echo the Authorization header in a field, an error body, a header or a redirect.
     """
     for secret in Secret.every():
-        if secret:
+        # A "token" of a few characters is no secret and would mangle ordinary words.
+        if len(secret) >= MIN_SCRUBBED:
             text = text.replace(secret, "***")
     return _BEARER.sub(r"\1 ***", text)
 
