@@ -19,16 +19,16 @@ from tradeops.connectors.oanda import OandaBroker
 from tradeops.reports.paths import report_kind
 from tradeops.slo import series
 from tradeops.slo.evaluate import evaluate, fetch_fills
-from tradeops.slo.history import ProbeHistory, history_path
+from tradeops.slo.history import ProbeHistory, history_of
 from tradeops.slo.objectives import BrokerFills
 from tradeops.slo.result import SloResult
 
 
 @pytest.fixture(scope="session")
 def probe_history(manifest: Manifest, pytestconfig: pytest.Config) -> ProbeHistory:
-    """The suite's own control-plane probe history ([reports] history_db)."""
+    """This platform's control-plane probes in the suite's own history ([reports] history_db)."""
     option = pytestconfig.getoption("ops_reports_dir", None)
-    return ProbeHistory(history_path(manifest, pytestconfig.rootpath, option))
+    return history_of(manifest, pytestconfig.rootpath, option)
 
 
 @pytest.fixture(scope="session")

@@ -12,9 +12,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 # sandbox is an independent platform: the suite may start it, it imports none of the suite.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_secret", "findings", "figures", "market", "scheduled", "runbooks", "waivers", "exposure"),
-    ("config",),
+    ("_config_rules", "config"),
     ("connectors", "checkmodel", "liveness"),
-    ("probe", "slo", "reports"),
+    ("probe", "slo", "reports", "instants"),
     ("_session", "verdict"),
     ("runfacts",),
     ("outputs",),

@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
+from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
 
 WORKERINPUT_KEY = "tradeops"
@@ -91,9 +91,7 @@ class OpsSession:
     def platform(self) -> dict:
         """Which platform this run judges: its name, the sandbox scenario, the manifest."""
         manifest = self.manifest
-        name = getattr(getattr(manifest, "platform", None), "name", None)
-        if manifest is not None and not name:
-            name = manifest.control_plane.url
+        name = manifest.platform_name if manifest is not None else None
         scenario = self.sandbox.scenario_name if self.sandbox is not None else None
         return {
             "name": name,
@@ -134,6 +132,15 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     except ManifestError as exc:
         close_session(session)
         raise pytest.UsageError(str(exc)) from None
+    if session.as_of_ms is not None:  # and not before the store's first event
+        store = session.manifest.event_store
+        try:
+            require_history(
+                config.getoption("ops_as_of"), session.as_of_ms, store.path, store.busy_timeout_s
+            )
+        except AsOfError as exc:
+            close_session(session)
+            raise pytest.UsageError(str(exc)) from None
     return session
 
 
@@ -147,14 +154,14 @@ def probe(session: OpsSession, config: pytest.Config) -> None:
 
 def _record_probe(session: OpsSession, config: pytest.Config) -> None:
     """Every run's control-plane probe goes to the suite's own history (availability SLO)."""
-    from tradeops.slo.history import ProbeHistory, ProbeHistoryError, history_path
+    from tradeops.slo.history import ProbeHistoryError, history_of
 
     assert session.manifest is not None and session.verdict is not None
-    path = history_path(
+    history = history_of(
         session.manifest, config.rootpath, config.getoption("ops_reports_dir", None)
     )
     try:
-        ProbeHistory(path).record(**session.verdict.control_plane)
+        history.record(**session.verdict.control_plane)
     except ProbeHistoryError as exc:
         # The history is the suite's bookkeeping: losing one probe must not fail the run.
         session.problems.append(f"control-plane probe not recorded: {exc}")
@@ -168,18 +175,13 @@ def close_session(session: OpsSession) -> None:
 
 
 def _as_of(value: str | None) -> int | None:
-    """--ops-as-of as epoch ms; a UsageError for anything but an RFC 3339 instant."""
+    """--ops-as-of as epoch ms; a UsageError for a bare date, no zone, or the future."""
     if not value:
         return None
     try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise pytest.UsageError(
-            f"--ops-as-of {value!r}: expected an RFC 3339 time like 2026-11-20T09:00:00Z"
-        ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return int(instant.timestamp() * 1000)
+        return parse_as_of(value)
+    except AsOfError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _start_sandbox(config: pytest.Config, scenario: str):

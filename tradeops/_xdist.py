@@ -75,7 +75,7 @@ def _expected_strategies(config: pytest.Config) -> int | None:
         return None
     try:
         manifest = load_manifest(path)
-        with EventStore(manifest.event_store.path, manifest.event_store.busy_timeout_s) as store:
+        with EventStore.from_config(manifest.event_store) as store:
             return store.active_strategies(int(time.time() * 1000) - 86_400_000)
     except (ManifestError, PlatformError):
         return 0  # the run will report why; a broken platform is judged fastest in-process

@@ -101,7 +101,7 @@ def test_every_slo_is_evaluated_from_the_store_the_history_and_the_broker(tmp_pa
             client.close()
     assert not fills.errors
     assert sorted(int(f.id) for f in fills.fills) == [4, 6, 8, 10]
-    with EventStore(manifest.event_store.path) as store:
+    with EventStore.from_config(manifest.event_store) as store:
         results = {r.name: r for r in evaluate(manifest, now_ms, store=store, history=history,
                                                fills=fills)}  # fmt: skip
 

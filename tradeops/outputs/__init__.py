@@ -16,8 +16,8 @@ retention and the index: the paper trail, under the chain's lock).
 
 from __future__ import annotations
 
-from tradeops.outputs import json_file
+from tradeops.outputs import json_file, prometheus
 
 __all__ = ["OUTPUTS"]
 
-OUTPUTS = (json_file,)
+OUTPUTS = (json_file, prometheus)

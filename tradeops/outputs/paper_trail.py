@@ -80,6 +80,7 @@ class PaperTrail:
                 manifest.reports.dir if manifest else None,
                 manifest.path if manifest else None,
                 config.rootpath,
+                sandbox=ops.sandbox is not None,  # a drill keeps its own trail
             )
             try:
                 run = paths.reserve(root, kind)

@@ -146,7 +146,6 @@ document.addEventListener('DOMContentLoaded', function () {
 </script>"""
 
 
-
 def summary_block(doc: dict, rootdir: Path, report_dir: Path) -> str:
     """The top of the report from the verdict document (a dict shaped as VERDICT.md)."""
     colour = palette.of_verdict(doc.get("verdict"), doc.get("highest_severity"))

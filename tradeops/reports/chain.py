@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tradeops.config import RETENTION_FLOOR_DAYS
 from tradeops.reports.paths import relative
 
 CHAIN_NAME = "chain.jsonl"
@@ -214,11 +215,14 @@ def prune(
 ) -> dict | None:
     """Delete runs started more than keep_days ago and record it (call under `locked`).
 
-    A run whose files no longer match the chain is kept: retention must not erase the
-    evidence of tampering. `spare` names a run never pruned (the one just recorded, even
-    with keep_days = 0). Returns the prune entry, or None when nothing was due.
+    Never younger than the floor: whatever keep_days says (a typo of -1 or 0 included),
+    runs of the last RETENTION_FLOOR_DAYS stay. A run whose files no longer match the
+    chain is kept: retention must not erase the evidence of tampering. `spare` names a
+    run never pruned (the one just recorded). Returns the prune entry, or None when
+    nothing was due.
     """
     now = now or datetime.now(UTC)
+    asked, keep_days = keep_days, max(keep_days, RETENTION_FLOOR_DAYS)
     cutoff = now - timedelta(days=keep_days)
     entries = read_entries(root)
     removed, kept = [], []
@@ -241,6 +245,7 @@ def prune(
         "action": "prune",
         "at": utc_text(now),
         "keep_days": keep_days,
+        **({"asked_keep_days": asked} if asked != keep_days else {}),
         "cutoff": utc_text(cutoff),
         "removed": removed,
         "kept_unverified": kept,
@@ -270,6 +275,40 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Pruned:
+    """What one prune entry says retention removed, and when."""
+
+    at: str
+    keep_days: object
+    runs: list[str]
+    files: int
+    kept_unverified: list[str]
+
+    @classmethod
+    def of(cls, entry: dict) -> Pruned:
+        removed = entry.get("removed") or []
+        runs = list(dict.fromkeys(str(r.get("run", "?")) for r in removed))
+        return cls(
+            str(entry.get("at", "?")),
+            entry.get("keep_days", "?"),
+            runs,
+            len(removed),
+            list(entry.get("kept_unverified") or []),
+        )
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.at}: retention (keep {self.keep_days} days) removed {len(self.runs)} "
+            f"run{'s' if len(self.runs) != 1 else ''} ({self.files} files)"
+        )
+        if self.runs:
+            text += ": " + ", ".join(self.runs)
+        if self.kept_unverified:
+            text += f"; kept {len(self.kept_unverified)} that no longer verify"
+        return text
+
+
+@dataclass(frozen=True)
 class Verification:
     """What `verify` found: intact or not, the problems in order, and what was checked."""
 
@@ -279,6 +318,7 @@ class Verification:
     files: int
     head: str
     notes: list[str] = field(default_factory=list)
+    pruned: list[Pruned] = field(default_factory=list)  # what retention removed, oldest first
 
     @property
     def intact(self) -> bool:
@@ -346,7 +386,8 @@ def verify(root: Path, expect_head: str | None = None) -> Verification:
             else:
                 problems.append(Problem("inserted", rel, "not recorded in the chain"))
         runs = len(live_runs(entries))
-        return Verification(problems, len(entries), runs, len(live), head(entries), notes)
+        pruning = [Pruned.of(e) for e in entries if e.get("action") == "prune"]
+        return Verification(problems, len(entries), runs, len(live), head(entries), notes, pruning)
 
 
 def _link_problems(entries: list[dict]) -> list[Problem]:
