@@ -24,8 +24,7 @@ from tests.hardening.test_http_matrix import account, prices
 from tests.hardening.test_http_suite import TIMEOUT_S, Platform, proxy, run_suite
 from tests.suite_runner import REPO
 from tradeops.connectors.event_store import EventStore
-from tradeops.sandbox.generator import StoreParams
-from tradeops.sandbox.platform import Sandbox
+from tradeops.sandbox import Sandbox, StoreParams
 
 OANDA_REQUESTS_PER_S = 120
 OANDA_NEW_CONNECTIONS_PER_S = 2

@@ -22,8 +22,7 @@ import pytest
 
 from tests.hardening import _hostile as h
 from tests.suite_runner import REPO, SuiteRun, run_suite
-from tradeops.sandbox.generator import StoreParams
-from tradeops.sandbox.platform import Sandbox
+from tradeops.sandbox import Sandbox, StoreParams
 
 TIMEOUT_S = 2
 START_UP_S = 60  # a child pytest's start-up, collection and SLO reads, generously
