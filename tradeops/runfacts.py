@@ -62,6 +62,7 @@ def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
         gate=_gate(ops, results) if run.gate_ran else None,
         waivers=ops.manifest.waivers if ops.manifest is not None else (),
         runbook_url=ops.manifest.reports.runbook_url if ops.manifest is not None else None,
+        retried=list(ops.verdict.retried) if ops.verdict is not None else [],
         platform=ops.platform,
         run=info,
         now_ms=ops.now_ms,

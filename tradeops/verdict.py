@@ -68,6 +68,7 @@ class RunFacts:
     problems: list[str] = field(default_factory=list)
     environment: dict = field(default_factory=dict)
     runbook_url: str | None = None  # [reports] runbook_url: a published copy of the runbooks
+    retried: list[str] = field(default_factory=list)  # calls answered only after one retry
 
 
 def build(facts: RunFacts) -> dict:
@@ -121,6 +122,8 @@ def build(facts: RunFacts) -> dict:
         "slo": facts.slo,
         "gate": facts.gate,
         "waivers": waived,
+        # A call that needed its one retry: judged, but worth a CONFIRM the next time.
+        "retries": {"count": len(facts.retried), "calls": list(facts.retried)},
         "problems": facts.problems,
         "environment": facts.environment,
     }

@@ -92,6 +92,12 @@ def write(doc: dict, tr, slo_table: str = "", trail: list[str] | None = None) ->
         )
     for waiver in waivers.get("unused", []):
         tr.write_line(f"waiver unused: {waiver['pattern']} matched no failing check", yellow=True)
+    retries = doc.get("retries") or {}
+    if retries.get("count"):
+        calls = "; ".join(retries["calls"])
+        tr.write_line(
+            f"retried: {retries['count']} call(s) answered after 1 retry: {calls}", yellow=True
+        )
     for problem in doc["problems"]:
         tr.write_line(f"warning: {problem}", yellow=True)
     colour = _COLOUR.get(doc["verdict"], "red")

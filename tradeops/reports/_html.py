@@ -261,6 +261,10 @@ def _lists(doc: dict) -> list[str]:
                 for e in doc[key]
             )
             out.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    retries = (doc.get("retries") or {}).get("calls") or []
+    if retries:
+        items = "".join(f"<li>{escape(call)}</li>" for call in retries)
+        out.append(f"<h3>Answered only after a retry ({len(retries)})</h3><ul>{items}</ul>")
     if doc.get("platform_red_not_selected"):
         items = "".join(
             f"<li>{escape(p.get('check', ''))} ({escape(p.get('effective_severity') or '')}): "
