@@ -13,6 +13,7 @@ import pytest
 
 from tradeops._session import OpsSession
 from tradeops.config import Manifest
+from tradeops.connectors._store_facts import by_run, by_strategy, trade_stats_by_strategy
 from tradeops.connectors.control_plane import ControlPlane
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
@@ -20,6 +21,7 @@ from tradeops.exposure import conversion_pairs, net_exposure
 from tradeops.probe import PlatformVerdict
 
 pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]
+DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="session")
@@ -90,13 +92,34 @@ def store_positions(event_store: EventStore) -> dict:
 
 
 @pytest.fixture(scope="session")
-def unresolved_alerts(event_store: EventStore) -> list:
-    return event_store.unresolved_alerts()
+def unresolved_alerts(event_store: EventStore) -> dict:
+    """strategy id -> its unresolved reconciliation alerts (one read for all strategies)."""
+    return by_strategy(event_store.unresolved_alerts())
 
 
 @pytest.fixture(scope="session")
-def pending_gates(event_store: EventStore) -> list:
-    return event_store.pending_gates()
+def pending_gates(event_store: EventStore) -> dict:
+    """strategy id -> its pending promote gates (one read for all strategies)."""
+    return by_strategy(event_store.pending_gates())
+
+
+@pytest.fixture(scope="session")
+def live_gaps(event_store: EventStore, live_runs: dict) -> dict:
+    """run id -> the holes in its run_seq, for every live run (one read)."""
+    return by_run(event_store.gaps([run.run_id for run in live_runs.values()]))
+
+
+@pytest.fixture(scope="session")
+def live_stale_detections(event_store: EventStore, live_runs: dict) -> dict:
+    """run id -> its STALE_DETECTED events, for every live run (one read)."""
+    return by_run(event_store.stale_detections(run_ids=[r.run_id for r in live_runs.values()]))
+
+
+@pytest.fixture(scope="session")
+def tracking_stats(event_store: EventStore, manifest: Manifest, now_ms: int) -> dict:
+    """strategy id -> its closed trades' statistics over the tracking window (one read)."""
+    since = now_ms - int(manifest.tracking.window_days * DAY_MS)
+    return trade_stats_by_strategy(event_store, since)
 
 
 @pytest.fixture(scope="session")
