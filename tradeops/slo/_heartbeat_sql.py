@@ -37,15 +37,29 @@ def _received(window: str) -> str:
     (the normal case: then the window's start alone bounds the count); else, for a run
     that heartbeats before its start or past its end, one exact walk of its events_run.
     """
+    count = "g.after_full" if window == "full" else f"coalesce(recent_{window}.n, 0)"
     return f"""CASE WHEN g.run_id IS NULL THEN 0
-    WHEN g.first_ts > max(l.S, :start) AND g.last_ts <= l.E THEN g.after_{window}
+    WHEN g.first_ts > max(l.S, :start) AND g.last_ts <= l.E THEN {count}
     ELSE (SELECT COUNT(*) FROM events x WHERE x.run_id = l.run_id AND +x.type = 'HEARTBEAT'
           AND x.ts > max(l.S, :{dict(_WINDOWS)[window]}) AND x.ts <= l.E) END"""
 
 
 def heartbeat_delivery_sql() -> str:
     """One row: eligible and bad for the SLO window, then per alert window."""
-    after = ", ".join(f"SUM(ts > :{p}) AS after_{n}" for n, p in _WINDOWS)
+    # Each alert window is its own (shorter) range walk: cheaper than comparing every
+    # heartbeat of the SLO window against every alert window's start.
+    recent = (
+        ",\n".join(
+            f"recent_{n} AS MATERIALIZED (SELECT run_id, COUNT(*) AS n FROM events "
+            f"WHERE type = 'HEARTBEAT' AND ts > :{p} AND ts <= :now AND run_id IS NOT NULL "
+            "GROUP BY run_id)"
+            for n, p in _WINDOWS[1:]
+        )
+        + ","
+    )
+    joins = " ".join(
+        f"LEFT JOIN recent_{n} ON recent_{n}.run_id = l.run_id" for n, _ in _WINDOWS[1:]
+    )
     owed = ", ".join(f"{_owed(':' + p)} AS owed_{n}" for n, p in _WINDOWS)
     received = ", ".join(f"{_received(n)} AS got_{n}" for n, _ in _WINDOWS)
     totals = []
@@ -77,13 +91,14 @@ spans AS (SELECT run_id, S, i, E, E - CASE WHEN running THEN i ELSE 0 END AS due
 live AS MATERIALIZED (SELECT * FROM spans WHERE due > max(S, :start)),
 grouped AS MATERIALIZED (
   -- One walk of the window's HEARTBEAT range (events_type_ts), counted per run.
-  SELECT run_id, MIN(ts) AS first_ts, MAX(ts) AS last_ts, {after}
+  SELECT run_id, MIN(ts) AS first_ts, MAX(ts) AS last_ts, COUNT(*) AS after_full
   FROM events WHERE type = 'HEARTBEAT' AND ts > :start AND ts <= :now AND run_id IS NOT NULL
   GROUP BY run_id
 ),
+{recent}
 got AS (
   SELECT l.S, l.i, l.due, {received}
-  FROM live l LEFT JOIN grouped g ON g.run_id = l.run_id
+  FROM live l LEFT JOIN grouped g ON g.run_id = l.run_id {joins}
 ),
 per_run AS (
   SELECT {owed}, {", ".join(f"got_{n}" for n, _ in _WINDOWS)}
