@@ -64,7 +64,8 @@ def floor_dir() -> Path:
     """Five trivial tests with the repository's addopts: pytest's floor on this machine."""
     import tomllib
 
-    options = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]
+    pytest_table = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
+    options = pytest_table.get("ini_options", pytest_table)
     where = Path(tempfile.mkdtemp(prefix="tradeops-floor-"))
     (where / "pytest.ini").write_text("[pytest]\naddopts = " + " ".join(options["addopts"]) + "\n")
     (where / "test_floor.py").write_text(FLOOR_TESTS)
