@@ -15,12 +15,12 @@ from tradeops._session import OpsSession
 from tradeops.config import Manifest
 from tradeops.connectors._store_facts import by_run, by_strategy, trade_stats_by_strategy
 from tradeops.connectors.control_plane import ControlPlane
+from tradeops.connectors.errors import BrokerError
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
-from tradeops.exposure import conversion_pairs, net_exposure
+from tradeops.exposure import RefusedInstruments, account_exposure
 from tradeops.probe import PlatformVerdict
 
-pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]
 DAY_MS = 86_400_000
 
 
@@ -46,7 +46,7 @@ def platform_verdict(ops: OpsSession, manifest: Manifest) -> PlatformVerdict:
 @pytest.fixture(scope="session")
 def event_store(manifest: Manifest) -> Iterator[EventStore]:
     """The event store, read-only."""
-    store = EventStore(manifest.event_store.path, manifest.event_store.busy_timeout_s)
+    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
     yield store
     store.close()
 
@@ -160,13 +160,19 @@ def currency_exposure(manifest, brokers, broker_positions, account_summary):
 
     @functools.cache
     def exposure(account: str) -> dict:
+        broker = _broker_of(manifest, brokers, account)
+
+        def mids(names: list[str]) -> dict:
+            try:
+                return {p.instrument: (p.bid + p.ask) / 2 for p in broker.pricing(account, names)}
+            except BrokerError as exc:
+                if exc.kind == "http":  # OANDA's 400: a name it does not offer
+                    raise RefusedInstruments(str(exc)) from None
+                raise
+
         positions = broker_positions(account)
         if not positions:
             return {}
-        home = account_summary(account).currency
-        broker = _broker_of(manifest, brokers, account)
-        prices = broker.pricing(account, conversion_pairs(list(positions), home))
-        mids = {p.instrument: (p.bid + p.ask) / 2 for p in prices}
-        return net_exposure(positions, mids, home)
+        return account_exposure(positions, account_summary(account).currency, mids)
 
     return exposure

@@ -36,7 +36,7 @@ from tradeops.connectors.oanda import OandaBroker
 m = load_manifest(__import__("pathlib").Path(sys.argv[1]))
 now = int(time.time() * 1000)
 cp = ControlPlane(m.control_plane.url, m.control_plane.token, m.control_plane.timeout_s)
-store = EventStore(m.event_store.path)
+store = EventStore.from_config(m.event_store)
 
 def account(pair):
     b, a = pair

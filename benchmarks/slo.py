@@ -189,7 +189,7 @@ def child(manifest_path: str, now_ms: int) -> dict:
     from tradeops.slo.history import ProbeHistory, history_path
 
     manifest = load_manifest(Path(manifest_path))
-    store = EventStore(manifest.event_store.path)
+    store = EventStore.from_config(manifest.event_store)
     history = ProbeHistory(history_path(manifest, Path.cwd()))
     brokers = {b.name: OandaBroker(b.name, b.url, b.token, b.timeout_s) for b in manifest.brokers}
     started = time.perf_counter()

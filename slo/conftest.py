@@ -1,7 +1,8 @@
 """SLO fixtures: every SLO evaluated once per session, as of --ops-as-of or the session clock.
 
 `pytest slo/` is the cron run (the SLO checks, no gate); `pytest -m promote_gate` is the
-gate. The SLO table goes to the terminal summary and the HTML report (tradeops.slo.report).
+gate (tradeops.plugin deselects it unless asked for). Each check records its results;
+the verdict document carries their figures, the terminal and the HTML their table.
 """
 
 from __future__ import annotations
@@ -11,40 +12,23 @@ from collections.abc import Callable
 
 import pytest
 
+from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
+from tradeops.reports.paths import report_kind
+from tradeops.slo import series
 from tradeops.slo.evaluate import evaluate, fetch_fills
-from tradeops.slo.history import ProbeHistory, history_path
+from tradeops.slo.history import ProbeHistory, history_of
 from tradeops.slo.objectives import BrokerFills
-from tradeops.slo.report import GATE_PROPERTY, RESULT_PROPERTY, SloReport
 from tradeops.slo.result import SloResult
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    from tradeops.plugin import SESSION
-
-    ops = config.stash.get(SESSION, None)
-    manifest = ops.manifest if ops is not None else None
-    SloReport.install(config, manifest.gate.insufficient_data_blocks if manifest else False)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # The gate runs when asked for: `-m promote_gate`, or its file named on the command line.
-    asked = "promote_gate" in (config.option.markexpr or "") or any(
-        "test_promote_gate" in arg for arg in config.args
-    )
-    gate_items = [item for item in items if item.get_closest_marker("promote_gate")]
-    if gate_items and not asked:
-        items[:] = [item for item in items if item not in gate_items]
-        config.hook.pytest_deselected(items=gate_items)
 
 
 @pytest.fixture(scope="session")
 def probe_history(manifest: Manifest, pytestconfig: pytest.Config) -> ProbeHistory:
-    """The suite's own control-plane probe history ([reports] history_db)."""
+    """This platform's control-plane probes in the suite's own history ([reports] history_db)."""
     option = pytestconfig.getoption("ops_reports_dir", None)
-    return ProbeHistory(history_path(manifest, pytestconfig.rootpath, option))
+    return history_of(manifest, pytestconfig.rootpath, option)
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +69,30 @@ def slo_results(
     return {r.name: r for r in results}
 
 
+@pytest.fixture(scope="session")
+def budget_history(
+    pytestconfig: pytest.Config,
+    manifest: Manifest,
+    event_store: EventStore,
+    probe_history: ProbeHistory,
+    slo_now_ms: int,
+) -> dict[str, list[dict]]:
+    """Each SLO's budget over its window, for the report's pictures: on the SLO runs only
+    (`pytest slo/`, the gate), where the SLOs are the point; a full health run draws the
+    budget as it is now. Bounded in time by tradeops.slo.series."""
+    kind = report_kind(
+        pytestconfig.option.markexpr,
+        list(pytestconfig.args),
+        pytestconfig.rootpath,
+        pytestconfig.invocation_params.dir,
+    )
+    if kind not in ("slo", "promote-gate"):
+        return {}
+    return series.budget_history(manifest, slo_now_ms, store=event_store, history=probe_history)
+
+
 @pytest.fixture
-def record_slo(request: pytest.FixtureRequest) -> Callable[..., None]:
+def record_slo(request: pytest.FixtureRequest, budget_history) -> Callable[..., None]:
     """Attach SLO results (and, with gate=True, the fact the gate ran) to the report.
 
     Straight into user_properties, not through `record_property`, which warns under the
@@ -96,7 +102,10 @@ def record_slo(request: pytest.FixtureRequest) -> Callable[..., None]:
 
     def record(*results: SloResult, gate: bool = False) -> None:
         for result in results:
-            properties.append((RESULT_PROPERTY, json.dumps(result.to_json())))
+            properties.append((SLO_PROPERTY, json.dumps(result.to_json())))
+        shown = {r.name: budget_history[r.name] for r in results if r.name in budget_history}
+        if shown:
+            properties.append((SLO_HISTORY_PROPERTY, json.dumps(shown)))
         if gate:
             properties.append((GATE_PROPERTY, "ran"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tradeops._secret import Secret
-from tradeops.config import ManifestError, find_manifest, load_manifest
+from tradeops.config import ManifestError, find_manifest, load_manifest, reports_root
 
 GOOD = """
 [control_plane]
@@ -97,7 +97,9 @@ def test_a_missing_section_is_an_error(tmp_path):
 
 def test_a_broker_without_accounts_is_an_error(tmp_path):
     text = GOOD.replace('accounts = ["101-004-1234567-001"]', "accounts = []")
-    assert "accounts is empty" in error_of(tmp_path, text)
+    assert "accounts: must list one or more account ids, none empty, got []" in error_of(
+        tmp_path, text
+    )
 
 
 def test_a_list_of_the_wrong_items_is_a_type_error(tmp_path):
@@ -119,3 +121,24 @@ def test_the_option_wins_over_the_environment_and_the_default(tmp_path):
     assert find_manifest(None, env, tmp_path) == Path("/from/env.toml")
     assert find_manifest(None, {}, tmp_path) == tmp_path / "ops.toml"
     assert find_manifest(None, {}, tmp_path / "elsewhere") is None
+
+
+def test_the_reports_root_is_the_option_else_the_manifests_dir_else_under_the_rootdir(tmp_path):
+    manifest = tmp_path / "etc" / "ops.toml"
+    assert reports_root("/trail", "kept", manifest, tmp_path) == Path("/trail")
+    assert reports_root(None, "kept", manifest, tmp_path) == tmp_path / "etc" / "kept"
+    assert reports_root(None, None, manifest, tmp_path) == tmp_path / "reports"
+
+
+def test_a_sandbox_drill_keeps_its_own_trail_unless_told_where(tmp_path):
+    assert reports_root(None, None, None, tmp_path, sandbox=True) == (
+        tmp_path / "reports" / "sandbox"
+    )
+    assert reports_root("/trail", None, None, tmp_path, sandbox=True) == Path("/trail")
+
+
+def test_the_platform_is_named_in_the_manifest_else_by_its_control_plane_url(tmp_path):
+    unnamed = load_manifest(write(tmp_path, GOOD), ENV)
+    assert unnamed.platform_name == "http://127.0.0.1:8080"
+    named = load_manifest(write(tmp_path, GOOD + '\n[platform]\nname = "prod-eu"\n'), ENV)
+    assert named.platform_name == "prod-eu"

@@ -9,20 +9,49 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
+from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
 
 WORKERINPUT_KEY = "tradeops"
+CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
 AUTO_NOTE = pytest.StashKey[str]()  # what -n auto chose, and why
+TRAIL_LINES = pytest.StashKey[list[str]]()  # where the paper trail went, for the verdict block
 NO_PLATFORM = (
     "no platform configured: pass --ops-config PATH, set $TRADEOPS_CONFIG, create ./ops.toml, "
     "or run against the bundled sandbox with --sandbox"
 )
+
+
+def is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def checks_targeted(config: pytest.Config) -> bool:
+    """Does this invocation collect operational checks (not only the suite's own tests)?"""
+    root = config.rootpath
+    check_dirs = [root / name for name in CHECK_DIRS]
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        for check_dir in check_dirs:
+            if path == check_dir or check_dir in path.parents or path in check_dir.parents:
+                return True
+    return False
+
+
+def narrowing_paths(config: pytest.Config) -> list[str]:
+    """Command-line paths narrower than a whole check folder (node ids, files)."""
+    whole = {config.rootpath / name for name in CHECK_DIRS} | {config.rootpath}
+    narrow = []
+    for arg in config.args:
+        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
+        if "::" in arg or path not in whole:
+            narrow.append(arg)
+    return narrow
 
 
 @dataclass
@@ -58,6 +87,18 @@ class OpsSession:
         """The instant SLOs are evaluated at: --ops-as-of, else the session clock."""
         return self.as_of_ms if self.as_of_ms is not None else self.now_ms
 
+    @property
+    def platform(self) -> dict:
+        """Which platform this run judges: its name, the sandbox scenario, the manifest."""
+        manifest = self.manifest
+        name = manifest.platform_name if manifest is not None else None
+        scenario = self.sandbox.scenario_name if self.sandbox is not None else None
+        return {
+            "name": name,
+            "scenario": scenario,
+            "manifest": str(manifest.path) if manifest is not None else None,
+        }
+
     def require_manifest(self) -> Manifest:
         """The manifest, or fail the asking check: no platform is never a green run."""
         if self.manifest is None:
@@ -70,6 +111,10 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     session = OpsSession()
     session.as_of_ms = _as_of(config.getoption("ops_as_of"))
     scenario = config.getoption("ops_sandbox")
+    if scenario and config.getoption("ops_config"):
+        raise pytest.UsageError(
+            "--sandbox and --ops-config both name a platform: run against one at a time"
+        )
     if scenario:
         session.sandbox = _start_sandbox(config, scenario)
         path: Path | None = session.sandbox.manifest_path
@@ -87,6 +132,15 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     except ManifestError as exc:
         close_session(session)
         raise pytest.UsageError(str(exc)) from None
+    if session.as_of_ms is not None:  # and not before the store's first event
+        store = session.manifest.event_store
+        try:
+            require_history(
+                config.getoption("ops_as_of"), session.as_of_ms, store.path, store.busy_timeout_s
+            )
+        except AsOfError as exc:
+            close_session(session)
+            raise pytest.UsageError(str(exc)) from None
     return session
 
 
@@ -100,14 +154,14 @@ def probe(session: OpsSession, config: pytest.Config) -> None:
 
 def _record_probe(session: OpsSession, config: pytest.Config) -> None:
     """Every run's control-plane probe goes to the suite's own history (availability SLO)."""
-    from tradeops.slo.history import ProbeHistory, ProbeHistoryError, history_path
+    from tradeops.slo.history import ProbeHistoryError, history_of
 
     assert session.manifest is not None and session.verdict is not None
-    path = history_path(
+    history = history_of(
         session.manifest, config.rootpath, config.getoption("ops_reports_dir", None)
     )
     try:
-        ProbeHistory(path).record(**session.verdict.control_plane)
+        history.record(**session.verdict.control_plane)
     except ProbeHistoryError as exc:
         # The history is the suite's bookkeeping: losing one probe must not fail the run.
         session.problems.append(f"control-plane probe not recorded: {exc}")
@@ -121,18 +175,13 @@ def close_session(session: OpsSession) -> None:
 
 
 def _as_of(value: str | None) -> int | None:
-    """--ops-as-of as epoch ms; a UsageError for anything but an RFC 3339 instant."""
+    """--ops-as-of as epoch ms; a UsageError for a bare date, no zone, or the future."""
     if not value:
         return None
     try:
-        instant = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise pytest.UsageError(
-            f"--ops-as-of {value!r}: expected an RFC 3339 time like 2026-11-20T09:00:00Z"
-        ) from None
-    if instant.tzinfo is None:
-        instant = instant.replace(tzinfo=UTC)
-    return int(instant.timestamp() * 1000)
+        return parse_as_of(value)
+    except AsOfError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _start_sandbox(config: pytest.Config, scenario: str):
@@ -161,3 +210,6 @@ def _start_sandbox(config: pytest.Config, scenario: str):
     # Workers inherit the controller's environment: that is how they get the tokens.
     os.environ.update(sandbox.environ)
     return sandbox
+
+
+SESSION = pytest.StashKey[OpsSession]()

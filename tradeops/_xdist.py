@@ -12,17 +12,34 @@ from pathlib import Path
 
 import pytest
 
-from tradeops._session import AUTO_NOTE, WORKERINPUT_KEY
+from tradeops._session import AUTO_NOTE, CHECK_DIRS, SESSION, WORKERINPUT_KEY
 from tradeops.config import ManifestError, find_manifest, load_manifest
 from tradeops.connectors.errors import PlatformError
 from tradeops.connectors.event_store import EventStore
+from tradeops.runfacts import KIND_SELECTED, RUN
 
 
 def pytest_configure_node(node) -> None:
     # Plain JSON only: the workers rebuild the session from the manifest path.
-    from tradeops.plugin import SESSION
-
     node.workerinput[WORKERINPUT_KEY] = node.config.stash[SESSION].to_workerinput()
+
+
+# The controller collects nothing under xdist: the run's completeness comes from the
+# workers, which all collect the same items.
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:
+    """How many check items the run set out to run (after -m/-k), from a worker's ids."""
+    run = node.config.stash.get(RUN, None)
+    if run is not None:
+        checks = sum(1 for nodeid in ids if nodeid.split("/")[0] in CHECK_DIRS)
+        run.items = max(run.items, checks)
+
+
+def pytest_testnodedown(node, error) -> None:
+    """How many checks the run's kind selects, counted by a worker before -k narrowed."""
+    run = node.config.stash.get(RUN, None)
+    output = getattr(node, "workeroutput", None) or {}
+    if run is not None and KIND_SELECTED in output and run.kind_selected is None:
+        run.kind_selected = output[KIND_SELECTED]
 
 
 # -n auto: workers only where they pay off. Measured by benchmarks/scale.py on this
@@ -60,7 +77,7 @@ def _expected_strategies(config: pytest.Config) -> int | None:
         return None
     try:
         manifest = load_manifest(path)
-        with EventStore(manifest.event_store.path, manifest.event_store.busy_timeout_s) as store:
+        with EventStore.from_config(manifest.event_store) as store:
             return store.active_strategies(int(time.time() * 1000) - 86_400_000)
     except (ManifestError, PlatformError):
         return 0  # the run will report why; a broken platform is judged fastest in-process

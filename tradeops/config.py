@@ -1,8 +1,9 @@
 """The manifest: one TOML file saying where the platform is and what "healthy" means.
 
 Found by `--ops-config PATH`, else `$TRADEOPS_CONFIG`, else `./ops.toml`. Every key is
-typed and checked; a bad file is one line naming the file and the key. Secrets are
-never in the file, only the names of the environment variables that hold them.
+typed and held to a rule (its range, beside the key below); a bad file is one line
+naming the file, the key and the rule, before any check runs. Secrets are never in the
+file, only the names of the environment variables that hold them.
 """
 
 from __future__ import annotations
@@ -11,47 +12,72 @@ import dataclasses
 import hashlib
 import os
 import tomllib
-import types
-import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
+from tradeops._config_rules import (
+    ACCOUNTS,
+    AT_LEAST_ONE,
+    AT_MOST_ONE,
+    FRACTION,
+    KEEP_DAYS,
+    NON_NEGATIVE,
+    NOT_EMPTY,
+    POSITIVE,
+    SHARE,
+    TIMEOUT,
+    URL,
+    WINDOW_DAYS,
+    ManifestError,
+    check_brokers,
+    check_margin,
+    record,
+)
+from tradeops._config_rules import (
+    RETENTION_FLOOR_DAYS as RETENTION_FLOOR_DAYS,
+)
 from tradeops._secret import Secret
+from tradeops.waivers import Waiver
+from tradeops.waivers import parse as parse_waivers
 
 ENV_VAR = "TRADEOPS_CONFIG"
 DEFAULT_NAME = "ops.toml"
-
-
-class ManifestError(Exception):
-    """The manifest cannot be used; the message names the file and the key."""
-
+SANDBOX_REPORTS = "sandbox"  # drills keep their own trail: <rootdir>/reports/sandbox/
 
 # Tokens are filled in by the loader from the environment, never read from TOML.
 _NOT_TOML = {"toml": False}
 
 
 @dataclass(frozen=True)
+class PlatformConfig:
+    """Which platform this manifest describes; the suite's own history is kept per name."""
+
+    name: str | None = field(default=None, metadata=NOT_EMPTY)  # default: control plane URL
+
+
+@dataclass(frozen=True)
 class ControlPlaneConfig:
-    url: str
-    token_env: str | None = None
-    timeout_s: float = 5.0
+    url: str = field(metadata=URL)
+    token_env: str | None = field(default=None, metadata=NOT_EMPTY)
+    timeout_s: float = field(default=5.0, metadata=TIMEOUT)
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
 @dataclass(frozen=True)
 class EventStoreConfig:
-    path: str
-    busy_timeout_s: float = 2.0
+    path: str = field(metadata=NOT_EMPTY)
+    busy_timeout_s: float = field(default=2.0, metadata=TIMEOUT)
 
 
 @dataclass(frozen=True)
 class BrokerConfig:
-    name: str
-    url: str
-    token_env: str
-    accounts: list[str]
-    timeout_s: float = 5.0
+    name: str = field(metadata=NOT_EMPTY)
+    url: str = field(metadata=URL)
+    token_env: str = field(metadata=NOT_EMPTY)
+    accounts: list[str] = field(metadata=ACCOUNTS)
+    timeout_s: float = field(default=5.0, metadata=TIMEOUT)
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
@@ -60,52 +86,59 @@ class Thresholds:
     """When a fact becomes a finding; defaults from the operations model."""
 
     # A run is stale when its last HEARTBEAT is older than this many heartbeat intervals.
-    stale_after_heartbeats: float = 3.0
-    control_plane_latency_ms: float = 1000.0
+    stale_after_heartbeats: float = field(default=3.0, metadata=POSITIVE)
+    control_plane_latency_ms: float = field(default=1000.0, metadata=POSITIVE)
     # While the market is open, a price older than this is stale.
-    price_stale_after_s: float = 60.0
+    price_stale_after_s: float = field(default=60.0, metadata=POSITIVE)
     # While runs are live, the newest event must be younger than this.
-    store_write_stale_after_s: float = 60.0
-    wal_max_mb: float = 256.0
-    clock_skew_max_s: float = 5.0
+    store_write_stale_after_s: float = field(default=60.0, metadata=POSITIVE)
+    wal_max_mb: float = field(default=256.0, metadata=POSITIVE)
+    clock_skew_max_s: float = field(default=5.0, metadata=POSITIVE)
     # A ts that goes back more than this against seq order is an out-of-order append.
-    sequence_tolerance_s: float = 1.0
+    sequence_tolerance_s: float = field(default=1.0, metadata=NON_NEGATIVE)
 
 
 @dataclass(frozen=True)
 class TrackingConfig:
     """How far paper trading may drift from what the backtest promised."""
 
-    window_days: float = 30.0
-    min_trades: int = 20  # fewer closed trades than this is "insufficient data"
-    trades_per_day_tolerance: float = 0.5  # relative to the backtest
-    win_rate_tolerance: float = 0.15  # absolute
-    avg_pl_tolerance: float = 1.0  # relative to the backtest's magnitude
-    max_drawdown_factor: float = 2.0  # paper drawdown may be up to this times the backtest's
+    window_days: float = field(default=30.0, metadata=WINDOW_DAYS)
+    # Fewer closed trades than this is "insufficient data".
+    min_trades: int = field(default=20, metadata=AT_LEAST_ONE)
+    trades_per_day_tolerance: float = field(default=0.5, metadata=NON_NEGATIVE)  # relative
+    win_rate_tolerance: float = field(default=0.15, metadata=SHARE)  # absolute
+    avg_pl_tolerance: float = field(default=1.0, metadata=NON_NEGATIVE)  # of the backtest's size
+    # Paper drawdown may be up to this times the backtest's.
+    max_drawdown_factor: float = field(default=2.0, metadata=POSITIVE)
 
 
 @dataclass(frozen=True)
 class PortfolioConfig:
     """Portfolio limits, per account, in fractions of NAV."""
 
-    max_drawdown: float = 0.10
-    max_daily_loss: float = 0.03
-    margin_closeout_warning: float = 0.5
-    margin_closeout_critical: float = 0.8
-    max_currency_exposure: float = 3.0  # net exposure per currency, in multiples of NAV
-    pnl_tolerance: float = 1.0  # account currency: NAV change vs P&L of the strategies
+    max_drawdown: float = field(default=0.10, metadata=FRACTION)
+    max_daily_loss: float = field(default=0.03, metadata=FRACTION)
+    # OANDA's marginCloseoutPercent: at 1 the broker closes positions.
+    margin_closeout_warning: float = field(default=0.5, metadata=FRACTION)
+    margin_closeout_critical: float = field(default=0.8, metadata=AT_MOST_ONE)
+    # Net exposure per currency, in multiples of NAV.
+    max_currency_exposure: float = field(default=3.0, metadata=POSITIVE)
+    # Account currency: NAV change vs P&L of the strategies.
+    pnl_tolerance: float = field(default=1.0, metadata=NON_NEGATIVE)
 
 
 @dataclass(frozen=True)
 class SloConfig:
     """One service level objective: good/eligible >= objective over the window."""
 
-    objective: float
-    window_days: float
+    objective: float = field(metadata=FRACTION)
+    window_days: float = field(metadata=WINDOW_DAYS)
     # Latency SLIs: an event is good when it took at most this long.
-    threshold_s: float | None = None
+    threshold_s: float | None = field(default=None, metadata=POSITIVE)
     # Fewer eligible events than this in the window is "insufficient data", not a verdict.
-    min_events: int = 20
+    min_events: int = field(default=20, metadata=AT_LEAST_ONE)
+    # A required SLO with insufficient data closes the promote gate (naming it).
+    required: bool = False
 
 
 # The operations model's SLOs and their defaults; `[slo.<name>]` overrides any key.
@@ -132,9 +165,21 @@ class GateConfig:
 class ReportsConfig:
     """Where the paper trail goes and how long it is kept."""
 
-    dir: str | None = None  # default: reports/ under the suite's rootdir
-    keep_days: int = 365
-    history_db: str = "probe-history.sqlite"  # the suite's own probe history, under dir
+    dir: str | None = field(default=None, metadata=NOT_EMPTY)  # default: <rootdir>/reports
+    keep_days: int = field(default=365, metadata=KEEP_DAYS)
+    # The suite's own probe history, under dir.
+    history_db: str = field(default="probe-history.sqlite", metadata=NOT_EMPTY)
+    # A published docs/runbooks.md; links are <url>#<id>.
+    runbook_url: str | None = field(default=None, metadata=URL)
+
+
+@dataclass(frozen=True)
+class OutputsConfig:
+    """Outputs beyond the paper trail, for the monitoring stack."""
+
+    # node_exporter's textfile collector directory (relative to the manifest); the option
+    # --ops-prometheus DIR wins.
+    prometheus_dir: str | None = field(default=None, metadata=NOT_EMPTY)
 
 
 @dataclass(frozen=True)
@@ -149,6 +194,9 @@ class Manifest:
     slo: dict[str, SloConfig] = field(default_factory=lambda: dict(SLO_DEFAULTS))
     gate: GateConfig = field(default_factory=GateConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    outputs: OutputsConfig = field(default_factory=OutputsConfig)
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    waivers: tuple[Waiver, ...] = ()
     digest: str = ""
 
     @property
@@ -156,9 +204,15 @@ class Manifest:
         """Every configured (broker, account id) pair, in manifest order."""
         return [(broker, account) for broker in self.brokers for account in broker.accounts]
 
+    @property
+    def platform_name(self) -> str:
+        """`[platform] name`, else the control plane URL: the key of the suite's history."""
+        return self.platform.name or self.control_plane.url.rstrip("/")
+
 
 # Sections that are tables of a single record, by TOML name.
 _SECTIONS: dict[str, type] = {
+    "platform": PlatformConfig,
     "control_plane": ControlPlaneConfig,
     "event_store": EventStoreConfig,
     "thresholds": Thresholds,
@@ -166,8 +220,33 @@ _SECTIONS: dict[str, type] = {
     "portfolio": PortfolioConfig,
     "gate": GateConfig,
     "reports": ReportsConfig,
+    "outputs": OutputsConfig,
 }
 _REQUIRED_SECTIONS = ("control_plane", "event_store", "brokers")
+
+
+def reports_root(
+    option: str | None,
+    manifest_dir: str | None,
+    manifest_path: Path | None,
+    rootdir: Path,
+    sandbox: bool = False,
+) -> Path:
+    """Where the paper trail and the probe history live.
+
+    `--ops-reports-dir` (option), else the manifest's `[reports] dir` (relative to the
+    manifest), else `<rootdir>/reports`, or `<rootdir>/reports/sandbox` for a sandbox
+    drill, so a drill never writes into a real platform's chain, index or trend.
+    """
+    if option:
+        return Path(option).expanduser().resolve()
+    if manifest_dir:
+        path = Path(manifest_dir).expanduser()
+        if not path.is_absolute() and manifest_path is not None:
+            path = manifest_path.parent / path
+        return path.resolve()
+    root = rootdir / "reports"
+    return (root / SANDBOX_REPORTS if sandbox else root).resolve()
 
 
 def find_manifest(option: str | None, environ: Mapping[str, str], cwd: Path) -> Path | None:
@@ -192,7 +271,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ManifestError(f"{path}: not valid TOML ({exc})") from None
 
-    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo"})
+    unknown = sorted(set(raw) - set(_SECTIONS) - {"brokers", "slo", "waivers"})
     if unknown:
         raise ManifestError(f"{path}: unknown section [{unknown[0]}]")
     for name in _REQUIRED_SECTIONS:
@@ -200,7 +279,7 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
             raise ManifestError(f"{path}: missing section [{name}]")
 
     sections = {
-        name: _record(cls, raw[name], path, f"[{name}]")
+        name: record(cls, raw[name], path, f"[{name}]")
         for name, cls in _SECTIONS.items()
         if name in raw
     }
@@ -208,10 +287,13 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
     if not isinstance(brokers_raw, list) or not brokers_raw:
         raise ManifestError(f"{path}: [[brokers]] must be one or more tables")
     brokers = [
-        _record(BrokerConfig, entry, path, f"[[brokers]] #{index + 1}")
+        record(BrokerConfig, entry, path, f"[[brokers]] #{index + 1}")
         for index, entry in enumerate(brokers_raw)
     ]
-    _check_brokers(brokers, path)
+    check_brokers(brokers, path)
+
+    portfolio = sections.get("portfolio", PortfolioConfig())
+    check_margin(portfolio.margin_closeout_warning, portfolio.margin_closeout_critical, path)
 
     control_plane = sections["control_plane"]
     if control_plane.token_env:
@@ -235,12 +317,22 @@ def load_manifest(path: Path, environ: Mapping[str, str] | None = None) -> Manif
         brokers=brokers,
         thresholds=sections.get("thresholds", Thresholds()),
         tracking=sections.get("tracking", TrackingConfig()),
-        portfolio=sections.get("portfolio", PortfolioConfig()),
+        portfolio=portfolio,
         slo=_slos(raw.get("slo", {}), path),
         gate=sections.get("gate", GateConfig()),
         reports=sections.get("reports", ReportsConfig()),
+        outputs=sections.get("outputs", OutputsConfig()),
+        platform=sections.get("platform", PlatformConfig()),
+        waivers=_waivers(raw.get("waivers", []), path),
         digest=hashlib.sha256(raw_bytes).hexdigest(),
     )
+
+
+def _waivers(raw: object, path: Path) -> tuple[Waiver, ...]:
+    try:
+        return parse_waivers(raw, datetime.now(UTC).date())
+    except ValueError as exc:
+        raise ManifestError(f"{path}: {exc}") from None
 
 
 def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
@@ -254,30 +346,18 @@ def _slos(raw: object, path: Path) -> dict[str, SloConfig]:
                 f"{path}: unknown SLO [slo.{name}]; known: {', '.join(SLO_DEFAULTS)}"
             )
         given = (
-            _record(SloConfig, {**_as_toml(SLO_DEFAULTS[name]), **table}, path, f"[slo.{name}]")
+            record(SloConfig, {**_as_toml(SLO_DEFAULTS[name]), **table}, path, f"[slo.{name}]")
             if isinstance(table, dict)
             else None
         )
         if given is None:
             raise ManifestError(f"{path}: [slo.{name}] must be a table")
-        if not 0 < given.objective < 1:
-            raise ManifestError(f"{path}: [slo.{name}] objective: must be between 0 and 1")
         slos[name] = given
     return slos
 
 
-def _as_toml(record: object) -> dict:
-    return {k: v for k, v in dataclasses.asdict(record).items() if v is not None}
-
-
-def _check_brokers(brokers: list[BrokerConfig], path: Path) -> None:
-    names = [b.name for b in brokers]
-    for name in names:
-        if names.count(name) > 1:
-            raise ManifestError(f"{path}: [[brokers]] name {name!r} appears twice")
-    for broker in brokers:
-        if not broker.accounts:
-            raise ManifestError(f"{path}: [[brokers]] {broker.name}: accounts is empty")
+def _as_toml(values: object) -> dict:
+    return {k: v for k, v in dataclasses.asdict(values).items() if v is not None}
 
 
 def _token(environ: Mapping[str, str], name: str, path: Path, where: str) -> Secret:
@@ -285,59 +365,3 @@ def _token(environ: Mapping[str, str], name: str, path: Path, where: str) -> Sec
     if not value:
         raise ManifestError(f"{path}: {where} token_env: environment variable ${name} is not set")
     return Secret(value, source=f"${name}")
-
-
-def _record(cls: type, raw: object, path: Path, where: str):
-    """Build one section's dataclass from its TOML table, checking every key and type."""
-    if not isinstance(raw, dict):
-        raise ManifestError(f"{path}: {where} must be a table")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("toml", True)}
-    for key in raw:
-        if key not in fields:
-            raise ManifestError(f"{path}: {where} unknown key {key!r}")
-    values = {}
-    for name, spec in fields.items():
-        if name not in raw:
-            required = (
-                spec.default is dataclasses.MISSING and spec.default_factory is dataclasses.MISSING
-            )
-            if required:
-                raise ManifestError(f"{path}: {where} missing key {name!r}")
-            continue
-        values[name] = _typed(raw[name], hints[name], path, f"{where} {name}")
-    return cls(**values)
-
-
-def _typed(value: object, hint: object, path: Path, where: str) -> object:
-    """Check one TOML value against a field's type; ints are accepted where floats are."""
-    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    for option in options:
-        if option is type(None):
-            continue
-        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
-            if value < 0:
-                raise ManifestError(f"{path}: {where}: must not be negative, got {value}")
-            return float(value)
-        if option is int and isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if option in (str, bool) and type(value) is option:
-            return value
-        if typing.get_origin(option) is list:
-            (item,) = typing.get_args(option)
-            if isinstance(value, list) and all(type(v) is item for v in value):
-                return list(value)
-    wanted = " or ".join(_type_name(o) for o in options if o is not type(None))
-    raise ManifestError(f"{path}: {where}: expected {wanted}, got {_toml_repr(value)}")
-
-
-def _type_name(hint: object) -> str:
-    if typing.get_origin(hint) is list:
-        return f"a list of {_type_name(typing.get_args(hint)[0]).split(' ', 1)[1]}s"
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        hint, str(hint)
-    )
-
-
-def _toml_repr(value: object) -> str:
-    return f"{type(value).__name__} {value!r}"

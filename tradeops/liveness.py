@@ -19,6 +19,12 @@ def stale_after_s(run: Run, stale_after_heartbeats: float) -> float | None:
 
 def stale_finding(run: Run, now_ms: int, stale_after_heartbeats: float) -> Finding | None:
     """The finding for a stale (or unjudgeable) live run, or None when it is fresh."""
+    if run.problem is not None:
+        return Finding(
+            f"cannot judge staleness: {run.problem.type} seq {run.problem.seq}: "
+            f"{run.problem.problem}",
+            Where.of_run(run, run.problem.seq),
+        )
     threshold_s = stale_after_s(run, stale_after_heartbeats)
     if threshold_s is None:
         return Finding(

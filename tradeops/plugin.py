@@ -1,43 +1,59 @@
 """The tradeops pytest plugin, hooks in lifecycle order.
 
-Options -> configure (resolve the platform, start a sandbox) -> configure_node (ship
-the verdict to xdist workers) -> sessionstart (probe layer 1 once, on the controller)
--> collection (gate the upper layers, order platform -> strategy -> portfolio) ->
-runtest (markers checked, failures rendered severity-first) -> terminal summary
-(the verdict, highest severity first) -> unconfigure (stop the sandbox).
+Installed as a `pytest11` entry point, so pytest knows every `--ops-*` option before it
+parses the command line (`--ops-config PATH` with a space works from any directory).
+
+Options -> configure (resolve the platform, start a sandbox) -> sessionstart (probe layer
+1 once, on the controller) -> collection (count what the run's kind selects, gate the
+upper layers, order platform -> strategy -> portfolio -> slo) -> runtest (markers
+checked, outcomes classified, failures rendered severity-first) -> sessionfinish (one
+verdict document, the exit code, the file outputs) -> terminal summary (the verdict block,
+last) -> unconfigure (stop the sandbox). xdist's hooks live in `_xdist`, registered only
+when xdist is installed.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
 
-from tradeops import _session, _summary
-from tradeops._render import (
-    LAYERS,
+from tradeops import _rootdir, _session, figures, verdict
+from tradeops._session import (
+    SESSION,
+    TRAIL_LINES,
+    checks_targeted,
+    is_worker,
+    narrowing_paths,
+)
+from tradeops.checkmodel import (
+    GATE_PROPERTY,
     PROPERTY,
+    SLO_HISTORY_PROPERTY,
+    SLO_PROPERTY,
     CheckMeta,
     effective_severity,
+    finding_record,
     findings_of,
+    layer_rank,
     one_line,
-    render_failure,
-    write_verdict,
 )
+from tradeops.outputs import OUTPUTS, junit, terminal
+from tradeops.outputs.paper_trail import open_paper_trail
+from tradeops.runfacts import DOC, KIND_SELECTED, RUN, STARTED_MS, facts_of, slo_table
 from tradeops.scheduled import ScheduledStrategy
+from tradeops.verdict import EXIT_PAGE, EXIT_TICKET  # noqa: F401  (re-exported)
 
-SESSION = pytest.StashKey[_session.OpsSession]()
-CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
+# pytest-html's ini keys, declared in pyproject: known even under `-p no:html`.
+HTML_INI = {"initial_sort": "result", "render_collapsed": "passed"}
 
 
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
-    # xdist's hooks only where xdist is installed; registered this early because
-    # pytest_xdist_auto_num_workers runs before pytest_configure.
-    if pluginmanager.hasplugin("xdist"):
-        from tradeops import _xdist
-
-        pluginmanager.register(_xdist, "tradeops-xdist")
+    if pluginmanager.is_blocked("html") or pluginmanager.is_blocked("pytest_html"):
+        for name, default in HTML_INI.items():
+            parser.addini(name, "pytest-html's (off in this run)", default=default)
     group = parser.getgroup("tradeops", "tradeops: verify a trading platform")
     group.addoption(
         "--ops-config",
@@ -58,13 +74,26 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         "--ops-json",
         dest="ops_json",
         metavar="PATH",
-        help="also write the run's verdict and every check's outcome as JSON to PATH",
+        help="also write the run's verdict document (every check's outcome) as JSON to PATH",
+    )
+    group.addoption(
+        "--ops-prometheus",
+        dest="ops_prometheus",
+        metavar="DIR",
+        help="also write DIR/tradeops_<kind>.prom for node_exporter's textfile collector",
     )
     group.addoption(
         "--ops-as-of",
         dest="ops_as_of",
         metavar="TIMESTAMP",
         help="evaluate SLOs as of this instant (RFC 3339, e.g. 2026-11-20T09:00:00Z)",
+    )
+    group.addoption(
+        "--ops-reports-dir",
+        dest="ops_reports_dir",
+        metavar="DIR",
+        help="keep reports, chain and index here (default: the manifest's [reports] dir, "
+        "else reports/ under the rootdir)",
     )
     group.addoption(
         "--ops-sandbox-days", dest="ops_sandbox_days", type=int, help="days of sandbox history"
@@ -77,43 +106,72 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
     )
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser, args: list[str]) -> None:
+    # pytest chose the rootdir before it knew --ops-config takes a value: choose again.
+    _rootdir.correct(early_config, parser, args)
+
+
+def pytest_plugin_registered(plugin, plugin_name: str, manager) -> None:
+    # xdist's hooks only where xdist is loaded, with no import back; registered as xdist
+    # arrives (this hook is historic), since pytest_xdist_auto_num_workers runs before
+    # pytest_configure.
+    if plugin_name == "xdist" and not manager.has_plugin("tradeops-xdist"):
+        from tradeops import _xdist
+
+        manager.register(_xdist, "tradeops-xdist")
+
+
 @pytest.fixture(scope="session")
 def ops(pytestconfig: pytest.Config) -> _session.OpsSession:
     """The platform under check for this session (manifest, clock, layer-1 verdict)."""
     return pytestconfig.stash[SESSION]
 
 
-def _is_worker(config: pytest.Config) -> bool:
-    return hasattr(config, "workerinput")
-
-
-def _checks_targeted(config: pytest.Config) -> bool:
-    """Does this invocation collect operational checks (not only the suite's own tests)?"""
-    root = config.rootpath
-    check_dirs = [root / name for name in CHECK_DIRS]
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        for check_dir in check_dirs:
-            if path == check_dir or check_dir in path.parents or path in check_dir.parents:
-                return True
-    return False
-
-
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
-    if _is_worker(config):
+    if is_worker(config):
         ops = _session.OpsSession.from_workerinput(config.workerinput[_session.WORKERINPUT_KEY])
     else:
-        ops = _session.open_session(config, _checks_targeted(config))
+        ops = _session.open_session(config, checks_targeted(config))
     config.stash[SESSION] = ops
+    config.stash[TRAIL_LINES] = []
+    _outputs_from_manifest(config, ops)
+    open_paper_trail(config)
+    if not is_worker(config) and checks_targeted(config) and not config.option.collectonly:
+        config.stash[STARTED_MS] = int(time.time() * 1000)
+        config.stash[RUN] = RunCollector()
+        config.pluginmanager.register(config.stash[RUN], "tradeops-run")
+
+
+def _outputs_from_manifest(config: pytest.Config, ops: _session.OpsSession) -> None:
+    """The manifest's [outputs] paths, where no option overrides them."""
+    wanted = ops.manifest.outputs.prometheus_dir if ops.manifest is not None else None
+    if wanted and not config.getoption("ops_prometheus", None):
+        path = Path(wanted).expanduser()
+        config.option.ops_prometheus = str(
+            path if path.is_absolute() else ops.manifest.path.parent / path
+        )
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     # Probe only when checks will run: `pytest tests` or --collect-only judge nothing.
-    if not _is_worker(config) and _checks_targeted(config) and not config.option.collectonly:
+    if not is_worker(config) and checks_targeted(config) and not config.option.collectonly:
         _session.probe(config.stash[SESSION], config)
+
+
+def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    # `pytest /opt/tradeops -m preflight` names the suite's folder, as cron does from
+    # elsewhere: that means its checks (the testpaths), not the suite's own tests too.
+    root = config.rootpath
+    if not any((config.invocation_params.dir / a).resolve() == root for a in config.args):
+        return None
+    if collection_path == root or collection_path.parent != root:
+        return None
+    checks = {root / name for name in _session.CHECK_DIRS}
+    return (collection_path.is_dir() and collection_path not in checks) or None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -146,9 +204,61 @@ def _parametrize_strategies(ops: _session.OpsSession) -> tuple[list, list[str]]:
     return strategies, [s.strategy_id for s in strategies]
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    ops = config.stash[SESSION]
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]):
+    # Before -m/-k deselect: how many checks the run's kind selects, to say how many of
+    # them a narrowed run judged.
+    run = config.stash.get(RUN, None)
+    if run is not None:
+        run.kind_selected = _kind_selected(config, items)
+    elif is_worker(config):  # the controller collects nothing under xdist: tell it
+        config.workeroutput[KIND_SELECTED] = _kind_selected(config, items)
+    result = yield
+    _deselect_gate_unless_asked(config, items)
+    _gate_upper_layers(config.stash[SESSION], [item for item in items if _is_check(item)])
+    # Skip, never deselect (xdist workers must collect the same items); a stable sort
+    # keeps each layer's own order: platform, then strategy, then portfolio, then slo.
+    items.sort(key=lambda item: layer_rank(CheckMeta.of(item).layer) if _is_check(item) else -1)
+    if run is not None:
+        run.items = sum(_is_check(item) for item in items)
+    return result
+
+
+def _gate_asked(config: pytest.Config) -> bool:
+    """The gate runs when asked for: `-m promote_gate`, or its file named."""
+    return "promote_gate" in (config.option.markexpr or "") or any(
+        "test_promote_gate" in arg for arg in config.args
+    )
+
+
+def _deselect_gate_unless_asked(config: pytest.Config, items: list[pytest.Item]) -> None:
+    gate_items = [item for item in items if item.get_closest_marker("promote_gate")]
+    if gate_items and not _gate_asked(config):
+        items[:] = [item for item in items if item not in gate_items]
+        config.hook.pytest_deselected(items=gate_items)
+
+
+def _kind_selected(config: pytest.Config, items: list[pytest.Item]) -> int | None:
+    """Check items the marker expression selects, before -k narrows them; None when the
+    paths on the command line narrowed the run (the kind's full count is unknown)."""
+    from _pytest.mark import MarkMatcher  # pytest's own -m matcher, so counts agree
+    from _pytest.mark.expression import Expression
+
+    if narrowing_paths(config):
+        return None
     checks = [item for item in items if _is_check(item)]
+    if not _gate_asked(config):
+        checks = [item for item in checks if not item.get_closest_marker("promote_gate")]
+    if not config.option.markexpr:
+        return len(checks)
+    try:
+        expr = Expression.compile(config.option.markexpr)
+    except SyntaxError:
+        return None  # pytest itself reports the bad expression
+    return sum(expr.evaluate(MarkMatcher.from_markers(item.iter_markers())) for item in checks)
+
+
+def _gate_upper_layers(ops: _session.OpsSession, checks: list[pytest.Item]) -> None:
     verdict = ops.verdict
     if verdict is not None and verdict.red:
         reason = f"unreliable: platform layer red ({', '.join(verdict.red_checks)})"
@@ -159,21 +269,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for item in checks:
             callspec = getattr(item, "callspec", None)
             account = callspec.params.get("account") if callspec else None
-            if item.get_closest_marker("portfolio") and account in verdict.diverged:
+            # Only figures derived from the store's fills are in doubt when positions
+            # diverge (contract 5); the broker's own figures are still judged.
+            reads = item.get_closest_marker("reads")
+            in_doubt = reads is not None and "store_fills" in reads.args
+            if item.get_closest_marker("portfolio") and in_doubt and account in verdict.diverged:
                 item.add_marker(
                     pytest.mark.skip(
                         reason=(f"unreliable: {verdict.diverged[account]} (positions_match_broker)")
                     )
                 )
-    # Skip, never deselect (xdist workers must collect the same items); a stable sort
-    # keeps each layer's own order: platform, then strategy, then portfolio.
-    rank = {layer: i for i, layer in enumerate((*LAYERS, "slo"))}
-    items.sort(key=lambda item: rank.get(CheckMeta.of(item).layer, -1) if _is_check(item) else -1)
 
 
 def _is_check(item: pytest.Item) -> bool:
-    path = Path(item.path)
-    return any((item.config.rootpath / d) in path.parents for d in CHECK_DIRS)
+    path = item.path
+    return any((item.config.rootpath / d) in path.parents for d in _session.CHECK_DIRS)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
@@ -190,79 +300,111 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if not _is_check(item):
         return report
     meta = CheckMeta.of(item)
-    summary = ""
-    severity = None
+    summary, severity, records, outcome = "", None, [], report.outcome
     if report.failed and call.excinfo is not None:
         findings = findings_of(call.excinfo)
-        if findings:
+        if findings is None:
+            # An unexpected exception: the suite could not judge, the platform is not at fault.
+            outcome = "suite_error"
+            error = f"{call.excinfo.typename}: {call.excinfo.value}"
+            summary = f"the suite could not judge {meta.name}: {error}"
+            report.longrepr = f"{terminal.render_suite_error(meta, error)}\n\n{report.longrepr}"
+        else:
             # Most severe first: the headline an operator reads is the worst thing found.
             findings = sorted(findings, key=lambda f: f.severity or meta.severity or "P9")
-        severity = effective_severity(meta, findings)
-        if findings is not None:
-            report.longrepr = render_failure(meta, severity, findings)
-        summary = one_line(findings, f"{call.excinfo.typename}: {call.excinfo.value}")
+            severity = effective_severity(meta, findings)
+            report.longrepr = terminal.render_failure(meta, severity, findings)
+            summary = one_line(findings, "")
+            records = [finding_record(f, meta.severity) for f in findings]
+            outcome = "error" if report.when != "call" else "failed"
     elif report.skipped and isinstance(report.longrepr, tuple):
         summary = report.longrepr[2].removeprefix("Skipped: ")
     if report.when == "call" or report.failed or report.skipped:
-        outcome = "error" if report.failed and report.when != "call" else report.outcome
-        meta = CheckMeta(
-            **{
-                **meta.__dict__,
-                "outcome": outcome,
-                "effective_severity": severity,
-                "summary": summary,
-            }
+        meta = meta.with_outcome(
+            outcome=outcome, effective_severity=severity, summary=summary, findings=records
         )
         report.user_properties = [p for p in report.user_properties if p[0] != PROPERTY]
         report.user_properties.append((PROPERTY, meta.to_json()))
+        # JUnit reads the teardown report, whose properties are the item's own.
+        item.user_properties[:] = [p for p in item.user_properties if p[0] not in junit.KEYS]
+        item.user_properties += junit.properties(meta)
     return report
 
 
-SUMMARY = pytest.StashKey[dict]()
+class RunCollector:
+    """The controller's record of the run: every check's outcome, SLO results, errors."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, dict] = {}
+        self.slo_results: dict[str, dict] = {}
+        self.slo_history: dict[str, list[dict]] = {}
+        self.gate_ran = False
+        self.collection_errors: list[dict] = []
+        self.kind_selected: int | None = None
+        self.items = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        meta = CheckMeta.from_report(report)
+        if meta is not None:
+            entry = {"nodeid": report.nodeid, **meta.__dict__}
+            # A failure at any phase outranks the passed teardown of the same item.
+            known = self.checks.get(report.nodeid)
+            if known is None or known["outcome"] in ("passed", "skipped"):
+                self.checks[report.nodeid] = entry
+        properties = getattr(report, "user_properties", ())
+        # The numbers a check judged (for the report's pictures) are complete by teardown.
+        found = figures.read(properties) if report.when == "teardown" else {}
+        if found and report.nodeid in self.checks:
+            self.checks[report.nodeid]["figures"] = found
+        for key, value in properties:
+            if key == SLO_PROPERTY:
+                raw = json.loads(value) if isinstance(value, str) else dict(value)
+                self.slo_results[raw["name"]] = raw
+            elif key == SLO_HISTORY_PROPERTY:
+                self.slo_history.update(json.loads(value))
+            elif key == GATE_PROPERTY:
+                self.gate_ran = True
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            text = str(getattr(report, "longrepr", "") or "").strip().splitlines()
+            self.collection_errors.append(
+                {"nodeid": report.nodeid, "message": text[-1] if text else "error"}
+            )
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    summary = config.stash.get(SUMMARY, None)
-    if _is_worker(config) or summary is None:
-        return
-    ops = config.stash[SESSION]
-    if ops.manifest is None and summary["verdict"] == "green":
-        return
-    write_verdict(terminalreporter, ops, summary)
-
-
-# Exit codes above pytest's own 0-5, so cron and alerting can tell how bad a red run is.
-EXIT_PAGE = 10  # a P0 or P1 check failed: page someone now
-EXIT_TICKET = 11  # only P2/P3 checks failed: open a ticket
-
-
+@pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if _is_worker(config) or reporter is None:
+    run = config.stash.get(RUN, None)
+    if is_worker(config) or run is None:
         return
-    ops = config.stash[SESSION]
-    summary = _summary.summarize(ops, _summary.collect(reporter))
-    config.stash[SUMMARY] = summary  # the terminal verdict is written from it, after this
-    if config.getoption("ops_json"):
-        _summary.write(Path(config.getoption("ops_json")), summary)
-    # A red run becomes a severity code; 2-5 (interrupted, internal error, usage error,
-    # nothing collected) stay pytest's. A failure with no valid severity (a malformed
-    # check) keeps 1. A run whose checks passed while layer 1 was red is red too.
-    if summary["verdict"] == "red" and session.exitstatus in (
-        pytest.ExitCode.OK,
-        pytest.ExitCode.TESTS_FAILED,
-    ):
-        top = summary["highest_severity"]
-        if top in ("P0", "P1"):
-            session.exitstatus = EXIT_PAGE
-        elif top in ("P2", "P3"):
-            session.exitstatus = EXIT_TICKET
+    doc = verdict.build(facts_of(config, session, run))
+    config.stash[DOC] = doc
+    # pytest's internal error (3) and usage error (4) stand; every other status becomes
+    # the verdict's own code (see the README's exit codes).
+    if session.exitstatus not in (pytest.ExitCode.INTERNAL_ERROR, pytest.ExitCode.USAGE_ERROR):
+        session.exitstatus = doc["exit_code"]
+    doc["run"]["exit_status"] = int(session.exitstatus)
+    for output in OUTPUTS:
+        if output.wanted(config):
+            output.write(doc, config)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config):
+    # Outermost wrapper: the verdict block comes after pytest's own short summary.
+    result = yield
+    doc = config.stash.get(DOC, None)
+    if doc is not None:
+        table = slo_table(config.stash[RUN])
+        terminal.write(doc, terminalreporter, table, config.stash[TRAIL_LINES])
+    return result
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     ops = config.stash.get(SESSION, None)
-    if ops is not None and not _is_worker(config):
+    if ops is not None and not is_worker(config):
         _session.close_session(ops)
 
 
@@ -276,5 +418,5 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         *lines,
         f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
-        f"tradeops: session clock {json.dumps(ops.now_ms)} ms",
+        f"tradeops: session clock {verdict.rfc3339(ops.now_ms)}",
     ]

@@ -2,9 +2,13 @@
 
 Once per broker account (the account id is the test id): drawdown from the peak NAV,
 today's loss, margin closeout, net exposure per currency, and the strategies' P&L adding
-up to the NAV change. Judged only when layer 1 is green, and for an account only when
-its store positions match the broker's (a stale connection reporting zero positions
-must not read as a drawdown).
+up to the NAV change. Judged only when layer 1 is green.
+
+When an account's store positions differ from the broker's, only the figures derived
+from the store's fills are in doubt for it (contract section 5): a check marked
+`reads("store_fills")` is then skipped as unreliable. The broker's own figures (NAV,
+margin closeout percent, open positions) and the platform's NAV snapshots are judged:
+a P0 closeout must never hide behind a P1 divergence.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from tradeops import Finding, Where, expect_none
+from tradeops import Finding, Where, expect_none, figures
 
 pytestmark = pytest.mark.portfolio
 DAY_MS = 86_400_000
@@ -27,13 +31,15 @@ def _start_of_day_ms(now_ms: int) -> int:
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="drawdown")
-def test_drawdown(account, account_summary, event_store, manifest, now_ms):
+@pytest.mark.reads("broker", "store_snapshots")
+def test_drawdown(account, account_summary, event_store, manifest, now_ms, request):
     """NAV is within the drawdown limit of its peak (snapshot history and the broker's NAV now)."""
     nav = account_summary(account).nav
     since = now_ms - int(manifest.tracking.window_days * DAY_MS)
     peak = max(event_store.nav_peak(account, since) or nav, nav)
     drawdown = (peak - nav) / peak
     limit = Decimal(str(manifest.portfolio.max_drawdown))
+    figures.record(request, nav=nav, peak=peak, drawdown=drawdown, limit=limit)
     if drawdown > limit:
         expect_none(
             [
@@ -48,7 +54,8 @@ def test_drawdown(account, account_summary, event_store, manifest, now_ms):
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="daily-loss")
-def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
+@pytest.mark.reads("broker", "store_snapshots")
+def test_daily_loss(account, account_summary, event_store, manifest, now_ms, request):
     """Today's loss (NAV now against NAV at 00:00 UTC) is within its limit."""
     snapshot = event_store.snapshot_before(account, _start_of_day_ms(now_ms))
     if snapshot is None:
@@ -56,6 +63,7 @@ def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
     nav = account_summary(account).nav
     loss = (snapshot.nav - nav) / snapshot.nav
     limit = Decimal(str(manifest.portfolio.max_daily_loss))
+    figures.record(request, nav=nav, day_start_nav=snapshot.nav, loss=loss, limit=limit)
     if loss > limit:
         expect_none(
             [
@@ -70,11 +78,14 @@ def test_daily_loss(account, account_summary, event_store, manifest, now_ms):
 
 @pytest.mark.severity(level="P2")
 @pytest.mark.runbook(id="margin-closeout")
-def test_margin_closeout(account, account_summary, manifest):
+@pytest.mark.reads("broker")
+def test_margin_closeout(account, account_summary, manifest, request):
     """Margin closeout percent is below its warning level (P2) and critical level (P0)."""
     percent = account_summary(account).margin_closeout_percent
     cfg = manifest.portfolio
     where = Where(account=account)
+    warn, crit = cfg.margin_closeout_warning, cfg.margin_closeout_critical
+    figures.record(request, percent=percent, warning=warn, critical=crit)
     if percent >= Decimal(str(cfg.margin_closeout_critical)):
         expect_none(
             [
@@ -100,6 +111,7 @@ def test_margin_closeout(account, account_summary, manifest):
 
 @pytest.mark.severity(level="P2")
 @pytest.mark.runbook(id="currency-exposure")
+@pytest.mark.reads("broker")
 def test_currency_exposure(account, account_summary, currency_exposure, manifest):
     """Net exposure per foreign currency (valued in the account currency) is within its
     limit; the account's own currency is its cash, not an exposure."""
@@ -118,6 +130,7 @@ def test_currency_exposure(account, account_summary, currency_exposure, manifest
 
 @pytest.mark.severity(level="P2")
 @pytest.mark.runbook(id="pnl-reconciliation")
+@pytest.mark.reads("store_fills")  # realized P&L is the store's TRADE_CLOSED: in doubt
 def test_pnl_adds_up(account, account_summary, event_store, manifest, now_ms):
     """Since the day's first snapshot, the strategies' realized P&L plus the change in
     unrealized P&L equals the NAV change."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tradeops import Finding, Where, expect_none
+from tradeops import Finding, Where, expect_none, figures
 from tradeops.connectors._store_facts import NO_TRADES
 from tradeops.findings import utc
 from tradeops.liveness import stale_after_s, stale_finding
@@ -31,12 +31,15 @@ def _here(strategy, run=None, seq=None) -> Where:
 
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="heartbeat-stale")
-def test_heartbeat_fresh(strategy, live_runs, manifest, now_ms):
+def test_heartbeat_fresh(strategy, live_runs, manifest, now_ms, request):
     """The strategy's live run heartbeats within its staleness threshold."""
     run = live_runs.get(strategy.strategy_id)
     if run is None:
         expect_none([Finding("scheduled for this session but has no live run", _here(strategy))])
-    stale = stale_finding(run, now_ms, manifest.thresholds.stale_after_heartbeats)
+    factor = manifest.thresholds.stale_after_heartbeats
+    age_s, threshold_s = run.heartbeat_age_s(now_ms), stale_after_s(run, factor)
+    figures.record(request, run=run.run_id, age_s=age_s, threshold_s=threshold_s)
+    stale = stale_finding(run, now_ms, factor)
     expect_none([stale] if stale else [])
 
 
@@ -64,8 +67,8 @@ def test_stale_detector_agrees(strategy, live_runs, live_stale_detections, manif
     if run is None:
         pytest.skip("no live run (reported by heartbeat_fresh)")
     threshold_s = stale_after_s(run, manifest.thresholds.stale_after_heartbeats)
-    if threshold_s is None:
-        pytest.skip("its heartbeat interval is unreadable (reported by heartbeat_fresh)")
+    if threshold_s is None or run.problem is not None:
+        pytest.skip("its heartbeat interval or times are unreadable (reported by heartbeat_fresh)")
     # The same allowance as the stale-detection-latency SLO: one setting, one meaning.
     grace_s = manifest.slo["stale_detection_latency"].threshold_s or 0.0
     last = run.last_alive_ts
@@ -98,6 +101,8 @@ def test_positions_match_broker(strategy, store_positions, broker_positions):
     """The store's net position equals the broker's open position (account, instrument)."""
     key = (strategy.account_id, strategy.instrument)
     ours = store_positions.get(key, 0)
+    if isinstance(ours, Exception):
+        raise ours  # a fill with unusable units, named by its seq: the position is unknown
     theirs = broker_positions(strategy.account_id).get(strategy.instrument, 0)
     if ours != theirs:
         expect_none(

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.storebuilder import ACCOUNT, NOW_MS, StoreBuilder
-from tradeops.connectors.errors import EventStoreError
+from tradeops.connectors.errors import EventStoreError, StoreValueError
 from tradeops.connectors.event_store import EventStore, Gap, Heartbeat
 
 NOW = NOW_MS
@@ -112,10 +112,14 @@ def test_a_run_that_lost_its_first_events_has_a_gap_from_one(builder: StoreBuild
 
 def test_stale_detections_filter_by_run_and_by_time(builder: StoreBuilder) -> None:
     builder.run_started("r-1").run_started("r-2", strategy_id="s-2")
-    builder.event("STALE_DETECTED", run_id="r-1", ts=NOW - 10, payload={"last_heartbeat_ts": 1})
-    builder.event("STALE_DETECTED", run_id="r-2", ts=NOW + 10, payload={"last_heartbeat_ts": 2})
+    builder.event(
+        "STALE_DETECTED", run_id="r-1", ts=NOW - 10, payload={"last_heartbeat_ts": NOW - 1}
+    )
+    builder.event(
+        "STALE_DETECTED", run_id="r-2", ts=NOW + 10, payload={"last_heartbeat_ts": NOW - 2}
+    )
     with _open(builder.write()) as store:
-        assert [d.last_heartbeat_ts for d in store.stale_detections()] == [1, 2]
+        assert [d.last_heartbeat_ts for d in store.stale_detections()] == [NOW - 1, NOW - 2]
         assert [d.run_id for d in store.stale_detections(["r-2"])] == ["r-2"]
         assert [d.run_id for d in store.stale_detections(since_ms=NOW)] == ["r-2"]
         assert store.stale_detections(["r-1"], since_ms=NOW) == []
@@ -172,13 +176,15 @@ def test_a_malformed_payload_is_named_by_its_seq(builder: StoreBuilder) -> None:
     assert problems[0].problem == "payload is not valid JSON"
     assert problems[1].problem == "payload is not a JSON object"
     assert problems[2].problem == (
-        "lacks `broker_transaction_id`; `units`: expected an integer, got real; lacks `price`"
+        "lacks `broker_transaction_id`; `units`: expected an integer, got real 1.5; lacks `price`"
     )
     assert problems[3].problem == "lacks `heartbeat_interval_s`; lacks `scheduled_end_ts`"
     assert since == []
 
 
-def test_every_helper_skips_malformed_rows_instead_of_crashing(builder: StoreBuilder) -> None:
+def test_every_helper_names_a_malformed_row_instead_of_crashing_or_skipping_it(
+    builder: StoreBuilder,
+) -> None:
     builder.run_started("r-ok").heartbeats("r-ok", count=2).fill("r-ok", 5)
     bad_types = (
         "RUN_STARTED",
@@ -192,14 +198,26 @@ def test_every_helper_skips_malformed_rows_instead_of_crashing(builder: StoreBui
     )
     for index, kind in enumerate(bad_types):
         builder.event(kind, run_id=f"r-bad-{index}", run_seq=1, payload="{oops")
-    builder.event("ORDER_FILLED", run_id="r-ok", payload={"units": "5"})  # a string: skipped
+    builder.event("ORDER_FILLED", run_id="r-ok", payload={"units": "5"})  # a string
+    seq = {kind: 5 + i for i, kind in enumerate(bad_types)}
     with _open(builder.write()) as store:
+        # A RUN_STARTED without a schedule is neither live nor residual: payload_problems
+        # names it (the pre-flight checks report it).
         assert [r.run_id for r in store.live_runs(NOW)] == ["r-ok"]
         assert store.residual_runs(NOW) == []
-        assert store.stale_detections() == []
-        assert store.pending_gates() == []
-        assert store.unresolved_alerts() == []
-        assert store.net_positions() == {(ACCOUNT, "EUR_USD"): 5}
+        for helper, kind in (
+            (store.stale_detections, "STALE_DETECTED"),
+            (store.pending_gates, "PROMOTE_REQUESTED"),
+            (store.unresolved_alerts, "RECONCILIATION_ALERT"),
+        ):
+            with pytest.raises(StoreValueError) as caught:
+                helper()
+            assert (caught.value.seq, caught.value.type) == (seq[kind], kind)
+            assert str(caught.value).endswith(f"{kind} seq {seq[kind]}: payload is not valid JSON")
+        position = store.net_positions()[(ACCOUNT, "EUR_USD")]
+        assert isinstance(position, StoreValueError)
+        assert (position.seq, position.field) == (13, "units")
+        assert "`units`: expected an integer, got text '5'" in str(position)
         assert len(store.payload_problems(list(bad_types))) == len(bad_types) + 1
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 from decimal import Decimal
 
+import pytest
+
 from tests.storebuilder import ACCOUNT, NOW_MS, StoreBuilder
-from tradeops.connectors.event_store import EventStore
+from tradeops.connectors.event_store import EventStore, StoreValueError
 
 HOUR = 3_600_000
 
@@ -33,16 +35,44 @@ def test_trade_stats_count_wins_pl_days_and_the_worst_fall(tmp_path):
     assert stats.max_drawdown_pl == 16.0
 
 
-def test_trade_stats_ignore_other_strategies_old_trades_and_bad_payloads(tmp_path):
+def test_trade_stats_ignore_other_strategies_and_old_trades(tmp_path):
     b = StoreBuilder(tmp_path / "events.sqlite")
     b.run_started("r-1", ts=NOW_MS - HOUR)
     b.run_started("r-9", strategy_id="tf-gbpusd-02", ts=NOW_MS - HOUR)
     closed(b, "r-1", "5", NOW_MS - 100 * HOUR)  # before the window
     closed(b, "r-9", "50", NOW_MS - 1000)  # another strategy
-    b.event("TRADE_CLOSED", run_id="r-1", payload="{not json")
+    b.event("TRADE_CLOSED", run_id="r-9", ts=NOW_MS - 900, payload="{not json")  # another's
     closed(b, "r-1", "-3", NOW_MS - 500)
     stats = EventStore(b.write()).trade_stats("mr-eurusd-01", NOW_MS - 2 * HOUR)
     assert (stats.trades, stats.wins, stats.total_pl, stats.max_drawdown_pl) == (1, 0, -3.0, 3.0)
+
+
+@pytest.mark.parametrize(
+    ("payload", "problem"),
+    [
+        ("{not json", "payload is not valid JSON"),
+        (
+            {"realized_pl": "abc"},
+            "`realized_pl`: expected a finite decimal number or decimal string, got text 'abc'",
+        ),
+        ({"realized_pl": "1e400"}, "got text '1e400'"),
+        ({"units": 1}, "lacks `realized_pl`"),
+    ],
+    ids=["json", "text", "huge", "missing"],
+)
+def test_a_bad_closed_trade_in_the_window_is_named_not_summed(tmp_path, payload, problem):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.run_started("r-1", ts=NOW_MS - HOUR)
+    closed(b, "r-1", "-3", NOW_MS - 600)
+    b.event("TRADE_CLOSED", run_id="r-1", ts=NOW_MS - 500, payload=payload)
+    store = EventStore(b.write())
+    for figure in (
+        lambda: store.trade_stats("mr-eurusd-01", NOW_MS - 2 * HOUR),
+        lambda: store.realized_pl(ACCOUNT, NOW_MS - 2 * HOUR),
+    ):
+        with pytest.raises(StoreValueError, match=r"TRADE_CLOSED seq 3: ") as caught:
+            figure()
+        assert problem in str(caught.value)
 
 
 def snapshot(b: StoreBuilder, nav: str, unrealized: str, ts: int) -> None:

@@ -34,12 +34,21 @@ def summary(outcomes: dict[str, str], kind: str = "preflight") -> dict:
     }
 
 
+PLATFORM = "http://127.0.0.1:8080"
+
+
 def record_run(
-    root: Path, started: datetime, outcomes: dict[str, str] | None = None, kind: str = "preflight"
+    root: Path,
+    started: datetime,
+    outcomes: dict[str, str] | None = None,
+    kind: str = "preflight",
+    scenario: str | None = None,
 ) -> dict:
-    """Write one run's three files the way the plugin names them, and chain them."""
+    """Write one run's three files the way the plugin names them, and chain them
+    (`scenario`: a sandbox drill's, None for the real platform)."""
     run = paths.reserve(root, kind, started)
     data = summary(outcomes or {"wal_mode": "passed"}, kind)
+    data["platform"] = {"name": PLATFORM, "scenario": scenario, "manifest": None}
     run.html.write_text(f"<html><body>{kind} report {run.run_id}</body></html>")
     run.json.write_text(json.dumps(data))
     run.xml.write_text(f"<testsuites><testsuite name='{run.run_id}'/></testsuites>")
@@ -50,6 +59,8 @@ def record_run(
         "verdict": data["verdict"],
         "highest_severity": data["highest_severity"],
         "counts": data["counts"]["outcome"],
+        "platform": {"name": PLATFORM, "scenario": scenario},
+        "completeness": {"selected": len(data["checks"]), "judged": len(data["checks"])},
     }
     with chain.locked(root):
         return chain.append_run(root, [run.html, run.json, run.xml], facts, started)

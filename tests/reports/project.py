@@ -1,7 +1,7 @@
 """A throwaway tradeops project for the paper trail's tests: real plugins, real pytest runs.
 
 The project has the repo's markers, a conftest loading `tradeops.plugin` and
-`tradeops.reports.plugin`, a manifest whose platform listens nowhere (so layer 1 is red
+`tradeops.plugin`, a manifest whose platform listens nowhere (so layer 1 is red
 and strategy checks are skipped as unreliable), and a few checks whose outcome the test
 chooses through $FAKE_FAIL. One check calls the real control plane connector with the
 manifest's token, so a token travels the error path the canary test watches.
@@ -185,10 +185,10 @@ def make_project(
     )
     (path / "conftest.py").write_text(
         "import pytest\n\n"
-        'pytest_plugins = ["tradeops.plugin", "tradeops.reports.plugin"]\n\n\n'
+        'pytest_plugins = ["tradeops.plugin"]\n\n\n'
         '@pytest.fixture(scope="session")\n'
         "def ops(pytestconfig):\n"
-        "    from tradeops.plugin import SESSION\n\n"
+        "    from tradeops._session import SESSION\n\n"
         "    return pytestconfig.stash[SESSION]\n"
     )
     (path / "checks" / "test_fake.py").write_text(CHECKS)

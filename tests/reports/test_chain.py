@@ -236,3 +236,67 @@ def test_the_cli_says_intact_or_names_the_report_with_exit_status_one(tmp_path, 
 def test_verifying_a_root_that_does_not_exist_creates_nothing(tmp_path):
     assert chain.verify(tmp_path / "absent").intact
     assert not (tmp_path / "absent").exists()
+
+
+# -- retention cannot erase the trail by accident -----------------------------------------
+
+
+def reports_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "tradeops.reports", *args, "--dir", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=REPO,
+    )
+
+
+def test_keep_days_minus_one_can_no_longer_remove_36_kept_runs(tmp_path):
+    runs = [record_run(tmp_path, T0 - timedelta(hours=4 * i)) for i in range(36)]  # 6 days
+    with chain.locked(tmp_path):
+        assert chain.prune(tmp_path, keep_days=-1, now=T0 + timedelta(minutes=1)) is None
+    result = chain.verify(tmp_path)
+    assert result.intact and result.runs == 36
+    assert all((tmp_path / p).is_file() for e in runs for p in files_of(e))
+
+
+def test_retention_never_prunes_reports_younger_than_the_floor_whatever_it_is_told(tmp_path):
+    old = record_run(tmp_path, T0 - timedelta(days=8))
+    young = record_run(tmp_path, T0 - timedelta(days=6))
+    with chain.locked(tmp_path):
+        entry = chain.prune(tmp_path, keep_days=0, now=T0)
+    assert entry is not None
+    assert {r["run"] for r in entry["removed"]} == {old["run"]["id"]}
+    assert (entry["keep_days"], entry["asked_keep_days"]) == (chain.RETENTION_FLOOR_DAYS, 0)
+    assert all((tmp_path / p).is_file() for p in files_of(young))
+
+
+def test_a_chain_of_runs_recorded_before_platforms_were_named_still_verifies(tmp_path):
+    entries = record_runs(tmp_path, 2)
+    old_style = {k: v for k, v in entries[0]["run"].items() if k != "platform"}
+    with chain.locked(tmp_path):
+        chain.append_run(tmp_path, [], old_style, T0 + timedelta(hours=3))
+    assert chain.verify(tmp_path).intact
+    assert len(chain.live_runs(chain.read_entries(tmp_path))) == 2  # no files: nothing live
+
+
+def test_verify_lists_what_retention_removed_and_when(tmp_path):
+    old = [record_run(tmp_path, T0 - timedelta(days=400 - i)) for i in range(2)]
+    record_runs(tmp_path, 1)
+    done = reports_cli(tmp_path, "prune", "--keep-days", "365")
+    assert done.returncode == 0, done.stderr
+    done = reports_cli(tmp_path, "verify")
+    assert done.returncode == 0
+    (line,) = [x for x in done.stdout.splitlines() if x.startswith("  pruned: ")]
+    assert "retention (keep 365 days) removed 2 runs (6 files): " in line
+    assert all(e["run"]["id"] in line for e in old)
+    at = chain.read_entries(tmp_path)[-1]["at"]
+    assert line.startswith(f"  pruned: {at}: ")
+
+
+def test_the_prune_command_refuses_a_keep_period_under_the_floor(tmp_path):
+    record_runs(tmp_path, 1)
+    done = reports_cli(tmp_path, "prune", "--keep-days", "-1")
+    assert done.returncode == 2
+    assert "--keep-days must be at least 7" in done.stderr
+    assert chain.verify(tmp_path).runs == 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.fakes import T0, record_run, record_runs, summary
+from tests.reports.fakes import T0, record_run, record_runs
 from tradeops.reports import chain, index, paths
 
 
@@ -57,9 +57,12 @@ def test_the_index_lists_every_run_newest_first_with_verdict_and_severity(tmp_pa
     header, rows = runs[0], runs[1:]
     assert header == [
         "Time (UTC)",
+        "Platform",
         "Kind",
+        "Scenario",
         "Verdict",
         "Highest severity",
+        "Judged/selected",
         "Passed",
         "Failed",
         "Errors",
@@ -68,8 +71,9 @@ def test_the_index_lists_every_run_newest_first_with_verdict_and_severity(tmp_pa
     ]
     assert len(rows) == 10
     assert [r[0] for r in rows] == sorted((r[0] for r in rows), reverse=True)
-    assert rows[0][1:5] == ["full", "RED", "P1", "0"]
-    assert rows[1][1:5] == ["preflight", "GREEN", "-", "1"]
+    assert rows[0][0] == "2026-11-20 18:00:00Z"
+    assert rows[0][1:8] == ["http://127.0.0.1:8080", "full", "", "RED", "P1", "1/1", "0"]
+    assert rows[1][2:8] == ["preflight", "", "GREEN", "-", "1/1", "1"]
 
 
 def test_every_index_link_opens_a_kept_report(tmp_path):
@@ -90,17 +94,46 @@ def test_a_flapping_check_is_marked_and_listed_first(tmp_path):
             {"wal_mode": "passed", "control_summary": outcome, "residual_runs": "skipped"},
         )
     trend = tables(tmp_path)["trend"]
-    first = trend[1]
-    assert first[0] == "control_summary flapping"
+    header, first = trend[0], trend[1]
+    assert header[1:3] == ["11-2009:00", "11-2010:00"]  # real times, not run numbers
+    assert first[0] == "control_summary flapping: 1"
     assert first[1:6] == ["\u2713", "P1", "\u2713", "P1", "\u2713"]
-    assert first[6:] == ["3", "2", "4"]  # passes, failures, flips
+    assert first[6:] == ["3", "2", "1"]  # passes, failures, flapping subjects
     steady = {row[0]: row[6:] for row in trend[2:]}
     assert steady == {"wal_mode": ["5", "0", "0"], "residual_runs": ["0", "0", "0"]}
 
 
+def test_sandbox_drills_never_count_as_flapping_on_the_real_platform(tmp_path):
+    for i, outcome in enumerate(["passed", "failed", "passed", "failed"]):
+        record_run(tmp_path, T0 + timedelta(hours=i), {"wal_mode": outcome}, scenario="wal-off")
+    record_run(tmp_path, T0 + timedelta(hours=5), {"wal_mode": "passed"})
+    found = tables(tmp_path)
+    assert [row[0] for row in found["trend"][1:]] == ["wal_mode"]
+    assert found["trend"][1][1:] == ["\u2713", "1", "0", "0"]
+    assert found["trend-drills"][1][0] == "wal_mode"  # listed apart, no flapping badge
+    assert found["runs"][1][3] == "" and found["runs"][2][3] == "wal-off"
+
+
+def test_a_check_with_many_subjects_is_one_row_listing_only_the_subjects_that_failed(tmp_path):
+    for i in range(3):
+        outcomes = {f"heartbeat_fresh[s{n}]": "passed" for n in range(50)}
+        outcomes["heartbeat_fresh[s7]"] = "failed" if i == 2 else "passed"
+        record_run(tmp_path, T0 + timedelta(hours=i), outcomes, kind="full")
+    trend = tables(tmp_path)["trend"]
+    assert trend[1][:4] == ["heartbeat_fresh (50 subjects)", "\u2713", "\u2713", "P1"]
+    assert trend[2][0].strip() == "heartbeat_fresh[s7]"
+    assert trend[3][0].strip() == "49 more subject(s) never failed in this window"
+    assert len(trend) == 4
+
+
 def test_trend_rows_line_up_when_checks_come_and_go():
-    rows = index.trend([summary({"a": "passed"}), None, summary({"a": "failed", "b": "passed"})])
-    cells = {row.check: [c["outcome"] if c else None for c in row.cells] for row in rows}
+    columns = [
+        {"cells": {"a": ["passed", None]}},
+        {"cells": {}},
+        {"cells": {"a": ["failed", "P1"], "b": ["passed", None]}},
+    ]
+    rows = index.trend(columns)
+    cells = {row.check: [c[0] if c else None for c in row.cells] for row in rows}
     assert cells == {"a": ["passed", None, "failed"], "b": [None, None, "passed"]}
 
 

@@ -40,7 +40,7 @@ def test_ten_runs_leave_ten_reports_an_index_of_ten_and_a_changed_byte_is_named(
     assert len(reports) == 10
     page = (root / "index.html").read_text()
     assert page.count("<tr class='run'") == 10
-    assert "store_mode <span class='badge'>flapping</span>" in page
+    assert "store_mode <span class='badge'>flapping: 1</span>" in page
     assert verify(root).stdout.startswith("intact: 10 runs, 30 files, 10 chain entries")
     for victim in reports[::3]:
         content = victim.read_bytes()

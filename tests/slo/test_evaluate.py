@@ -3,6 +3,7 @@ promote gate's decision on them."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_every_slo_is_evaluated_from_the_store_the_history_and_the_broker(tmp_pa
             client.close()
     assert not fills.errors
     assert sorted(int(f.id) for f in fills.fills) == [4, 6, 8, 10]
-    with EventStore(manifest.event_store.path) as store:
+    with EventStore.from_config(manifest.event_store) as store:
         results = {r.name: r for r in evaluate(manifest, now_ms, store=store, history=history,
                                                fills=fills)}  # fmt: skip
 
@@ -124,9 +125,16 @@ def test_an_unreachable_account_makes_trade_persistence_unmeasurable(tmp_path):
     assert all(TOKEN not in e for e in fills.errors)
 
 
-def result(name: str, window: Counts, *, errors=(), **alert_windows: Counts) -> SloResult:
-    """A hand-made result: `window` over the SLO's default window."""
-    config = SLO_DEFAULTS[name]
+def result(
+    name: str,
+    window: Counts,
+    *,
+    errors=(),
+    config: SloConfig | None = None,
+    **alert_windows: Counts,
+) -> SloResult:
+    """A hand-made result: `window` over the SLO's default window (or `config`'s)."""
+    config = config or SLO_DEFAULTS[name]
     return SloResult(name, name.replace("_", " "), "P2", config, NOW_MS, window,
                      alert_windows, tuple(errors))  # fmt: skip
 
@@ -157,12 +165,30 @@ def test_the_gate_fails_closed_when_an_sli_cannot_be_measured():
 
 
 def test_insufficient_data_passes_the_gate_by_default_but_says_so():
-    few = [result("promote_gate_latency", Counts(3, 3))]
+    few = [result("promote_gate_latency", Counts(3, 3)), result("run_success", Counts(1000, 0))]
     open_gate = gate(few)
     assert open_gate.passed
     assert "insufficient data: 3 eligible events" in open_gate.notes[0]
     assert "not blocking" in open_gate.notes[0]
     assert not gate(few, insufficient_data_blocks=True).passed
+
+
+def test_the_gate_never_opens_on_no_evidence():
+    nothing = [result("promote_gate_latency", Counts(3, 3)), result("run_success", Counts(2, 0))]
+    closed = gate(nothing)
+    assert not closed.passed
+    assert closed.blocked_by == (
+        "no SLI could be judged: every SLO has insufficient data or no SLO ran",
+    )
+    assert not gate([]).passed
+
+
+def test_a_required_slo_with_insufficient_data_closes_the_gate_naming_it():
+    required = dataclasses.replace(SLO_DEFAULTS["promote_gate_latency"], required=True)
+    few = result("promote_gate_latency", Counts(3, 3), config=required)
+    decision = gate([few, result("run_success", Counts(1000, 0))])
+    assert not decision.passed
+    assert decision.blocked_by == ("promote gate latency (insufficient data) (required)",)
 
 
 def test_a_half_spent_budget_passes_the_gate_with_a_warning():

@@ -57,9 +57,12 @@ def test_the_cron_run_judges_every_slo_without_the_gate(tmp_path):
 
 
 @pytest.mark.slow
-def test_the_gate_evaluates_as_of_a_past_instant(tmp_path):
+def test_the_gate_is_not_asked_at_an_instant_before_the_stores_history(tmp_path):
+    # Such an instant has no evidence behind it: a usage error naming the value, before
+    # any SLO is judged (the gate closing on "no SLI could be judged": test_evaluate.py).
     before = datetime.now(UTC) - timedelta(days=60)  # before the sandbox's history
     as_of = before.strftime("%Y-%m-%dT%H:%M:%SZ")
     run = _gate(tmp_path, "budget-exhausted", f"--ops-as-of={as_of}")
-    assert f"SLOs as of {as_of}" in run.output, run.output[-3000:]
-    assert run.returncode == 0, run.output[-3000:]  # nothing had failed yet
+    assert run.returncode == 4, run.output[-3000:]
+    assert f"--ops-as-of '{as_of}': before the event store's first event" in run.output
+    assert "PROMOTE GATE OPEN" not in run.output

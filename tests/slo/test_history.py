@@ -11,7 +11,7 @@ from pathlib import Path
 from tests.slo.conftest import DAY, MINUTE
 from tests.test_config import ENV, GOOD
 from tradeops.config import SLO_DEFAULTS, load_manifest
-from tradeops.slo.history import MAX_ERROR_CHARS, ProbeHistory, history_path
+from tradeops.slo.history import MAX_ERROR_CHARS, ProbeHistory, history_of, history_path
 
 AVAILABILITY = SLO_DEFAULTS["control_plane_availability"]
 
@@ -100,3 +100,94 @@ def test_the_history_lives_under_reports_unless_the_manifest_says_otherwise(tmp_
     absolute = load_manifest(manifest_path, ENV)
     assert history_path(absolute, Path("/suite")) == tmp_path / "abs.sqlite"
     assert history_path(default, Path("/suite"), "/trail") == Path("/trail/probe-history.sqlite")
+
+
+# -- one platform, one history -------------------------------------------------------------
+
+OLD_SCHEMA = """
+CREATE TABLE probes (
+  id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, ok INTEGER NOT NULL,
+  latency_ms REAL, error TEXT
+);
+CREATE INDEX probes_ts ON probes(ts);
+"""
+
+
+def manifest_of(tmp_path: Path, name: str, extra: str = "") -> object:
+    path = tmp_path / name / "ops.toml"
+    path.parent.mkdir()
+    path.write_text(GOOD + extra + f'\n[reports]\ndir = "{tmp_path / "shared-reports"}"\n')
+    return load_manifest(path, ENV)
+
+
+def test_two_platforms_sharing_a_reports_dir_never_count_each_others_probes(tmp_path, now_ms):
+    healthy = manifest_of(tmp_path, "prod", '\n[platform]\nname = "prod-eu"\n')
+    down = manifest_of(tmp_path, "drill", '\n[platform]\nname = "staging"\n')
+    prod, staging = history_of(healthy, tmp_path), history_of(down, tmp_path)
+    assert prod.path == staging.path  # one file, two platforms
+    for i in range(30):
+        prod.record(now_ms - i * 60 * MINUTE, ok=True, latency_ms=5.0)
+        staging.record(now_ms - i * 60 * MINUTE, ok=False, latency_ms=None, error="down")
+    mine = prod.measure(AVAILABILITY, now_ms)
+    theirs = staging.measure(AVAILABILITY, now_ms)
+    assert (mine.window.eligible, mine.window.bad) == (30, 0)
+    assert (theirs.window.eligible, theirs.window.bad) == (30, 30)
+    assert {p.ok for p in prod.probes(0, now_ms)} == {True}
+
+
+def test_the_platform_defaults_to_the_control_plane_url(tmp_path):
+    manifest = manifest_of(tmp_path, "prod")
+    assert history_of(manifest, tmp_path).platform == "http://127.0.0.1:8080"
+
+
+def test_an_old_history_file_gains_the_platform_column_and_keeps_its_rows(tmp_path, now_ms):
+    path = tmp_path / "probe-history.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.execute("INSERT INTO probes (ts, ok, latency_ms, error) VALUES (?, 0, NULL, 'x')", [now_ms])
+    old.commit()
+    old.close()
+    history = ProbeHistory(path, platform="prod-eu")
+    history.record(now_ms, ok=True, latency_ms=1.0)
+    rows = sqlite3.connect(path).execute("SELECT ok, platform FROM probes ORDER BY id").fetchall()
+    assert rows == [(0, None), (1, "prod-eu")]  # the old probe kept, belonging to no name
+    m = history.measure(AVAILABILITY, now_ms)
+    assert (m.window.eligible, m.window.bad) == (1, 0)
+
+
+def test_reading_an_old_history_file_changes_nothing(tmp_path, now_ms):
+    path = tmp_path / "probe-history.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.execute("INSERT INTO probes (ts, ok) VALUES (?, 1)", [now_ms])
+    old.commit()
+    old.close()
+    before = path.read_bytes()
+    m = ProbeHistory(path, platform="prod-eu").measure(AVAILABILITY, now_ms)
+    assert m.window.eligible == 0 and not m.errors
+    assert ProbeHistory(path, platform="prod-eu").probes(0, now_ms) == []
+    assert path.read_bytes() == before
+
+
+UPGRADER = textwrap.dedent(
+    """
+    import sys
+    from tradeops.slo.history import ProbeHistory
+    history = ProbeHistory(sys.argv[1], platform=sys.argv[2])
+    for i in range(20):
+        history.record(1_000 + i, ok=True, latency_ms=1.0)
+    """
+)
+
+
+def test_runs_upgrading_one_old_file_at_once_all_record(tmp_path):
+    path = tmp_path / "probe-history.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(OLD_SCHEMA)
+    old.close()
+    writers = [
+        subprocess.Popen([sys.executable, "-c", UPGRADER, str(path), f"p{n}"]) for n in range(3)
+    ]
+    assert [w.wait(timeout=60) for w in writers] == [0, 0, 0]
+    for n in range(3):
+        assert len(ProbeHistory(path, platform=f"p{n}").probes(0, 10**6)) == 20

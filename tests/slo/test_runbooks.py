@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from tests.suite_runner import REPO
-from tradeops.runbooks import RUNBOOKS
+from tradeops.runbooks import KIND_FOR_SEVERITY, RUNBOOKS
 from tradeops.slo.objectives import SLIS
 
 SLO_BOOKS = {rid: book for rid, book in RUNBOOKS.items() if rid.startswith("slo-")}
@@ -19,10 +19,6 @@ def test_each_slo_and_the_gate_have_exactly_one_runbook():
     assert len(SLO_BOOKS) == len(SLIS) + 1
 
 
-def test_p2_slos_get_a_checklist_and_the_p3_slo_a_ticket_template():
+def test_each_slo_runbook_is_of_the_kind_its_severity_requires():
     for sli in SLIS.values():
-        book = SLO_BOOKS[sli.runbook]
-        if sli.severity == "P2":
-            assert all(step.startswith("[ ] ") for step in (book.confirm, book.resolve))
-        if sli.severity == "P3":
-            assert book.confirm.startswith("Ticket title:")
+        assert SLO_BOOKS[sli.runbook].kind == KIND_FOR_SEVERITY[sli.severity], sli.name

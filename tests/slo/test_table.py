@@ -40,3 +40,16 @@ def test_the_html_fragment_carries_the_same_rows_escaped():
     assert 'data-verdict="exhausted"' in fragment
     assert "<script>" not in fragment and "&lt;script&gt;" in fragment
     assert "FREEZE: budget exhausted" in fragment
+
+
+def test_an_slo_with_insufficient_data_shows_its_counts_but_no_budget_or_burn_figures():
+    # 3 events, all bad: a budget of 0.003 events, "-99900% left" and burn rates of 1000.
+    burning = {"1h": Counts(3, 3), "5m": Counts(3, 3)}
+    starved = result("promote_gate_latency", Counts(3, 3), **burning)
+    text = render_text([starved])
+    row = text.splitlines()[3]
+    assert row.endswith("insufficient data (3 < 20)")
+    assert row.count("%") == 1  # the objective only, no actual or budget left
+    assert "1e+03" not in row and " !" not in row
+    cells = row.split()
+    assert cells[cells.index("d") + 1 :][:7] == ["-", "3", "3", "-", "-", "-", "-"]

@@ -2,7 +2,9 @@
 
 A mixin for EventStore (which provides `_rows`): the facts layers 1 to 3 read beyond
 the contract's derived facts. Each is one SQL aggregate through the contract's indexes;
-payload fields are read through `field()`, which never raises on a malformed row.
+payload fields are read through `field()`, which never raises on a malformed row; and
+before a figure is summed, the rows it sums are searched for one whose ts or field is
+unusable (`first_problem_sql`): a figure is never quietly computed without a bad row.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from tradeops.connectors._store_sql import field
+from tradeops.connectors._store_sql import MIN_MS, field, first_problem_sql, ts_problem
 
 _PL = field("realized_pl", "decimal")
 _NAV = field("nav", "decimal")
@@ -44,8 +46,27 @@ WHERE type = 'ACCOUNT_SNAPSHOT' AND ts >= :since AND account_id = :account
 SNAPSHOT_BEFORE = f"""
 SELECT seq, ts, {_NAV}, {_UNREALIZED} FROM events
 WHERE type = 'ACCOUNT_SNAPSHOT' AND ts < :before AND account_id = :account
-    AND {_NAV} IS NOT NULL AND {_UNREALIZED} IS NOT NULL
 ORDER BY ts DESC LIMIT 1
+"""
+
+# The rows each figure reads, searched for a bad one first.
+_PL_FIELD = (("realized_pl", "decimal"),)
+_CLOSED_BAD = first_problem_sql(
+    "TRADE_CLOSED", _PL_FIELD, "ts >= :since AND strategy_id = :strategy"
+)
+_SNAPSHOTS_BAD = first_problem_sql(
+    "ACCOUNT_SNAPSHOT", (("nav", "decimal"),), "ts >= :since AND account_id = :account"
+)
+_ONE_SNAPSHOT_BAD = first_problem_sql(
+    "ACCOUNT_SNAPSHOT", (("nav", "decimal"), ("unrealized_pl", "decimal")), "seq = :seq"
+)
+_PL_BAD = first_problem_sql("TRADE_CLOSED", _PL_FIELD, "ts > :since AND account_id = :account")
+
+# Events whose ts is no time at all, before 2000, or in the future: through events_ts
+# (text and blobs sort after every number, NULL before).
+BAD_TIMESTAMPS = f"""
+SELECT seq, type, {ts_problem()} FROM events
+WHERE ts IS NULL OR ts < {MIN_MS} OR ts > :max_ts ORDER BY seq LIMIT :n
 """
 
 REALIZED_PL = f"""
@@ -58,7 +79,7 @@ TS_REGRESSIONS = """
 SELECT seq, ts, prev FROM (
     SELECT seq, ts, MAX(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         AS prev
-    FROM (SELECT seq, ts FROM events ORDER BY seq DESC LIMIT :n)
+    FROM (SELECT seq, ts FROM events ORDER BY seq DESC LIMIT :n) WHERE typeof(ts) = 'integer'
 )
 WHERE prev - ts > :tolerance ORDER BY seq LIMIT 100
 """
@@ -98,17 +119,32 @@ class Snapshot:
 class StoreBooks:
     """Facts about money and shape, mixed into EventStore."""
 
-    def _rows(self, query: str, params: Any = ()) -> list[tuple]:  # provided by EventStore
+    # provided by EventStore
+    def _rows(self, query: str, params: Any = ()) -> list[tuple]:
         raise NotImplementedError
+
+    def _checked(self, params: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _raise(self, seq: int, kind: str, problem: str | None) -> None:
+        raise NotImplementedError
+
+    def _refuse_bad(self, query: str, kind: str, params: dict[str, Any]) -> None:
+        """Raise StoreValueError for the first bad row `query` finds; nothing if none."""
+        for seq, problem in self._rows(query, self._checked(params)):
+            self._raise(seq, kind, problem)
 
     def trade_stats(self, strategy_id: str, since_ms: int) -> TradeStats:
         """The strategy's TRADE_CLOSED statistics since a time."""
-        row = self._rows(TRADE_STATS, {"since": since_ms, "strategy": strategy_id})[0]
-        return TradeStats(*row)
+        params = {"since": since_ms, "strategy": strategy_id}
+        self._refuse_bad(_CLOSED_BAD, "TRADE_CLOSED", params)
+        return TradeStats(*self._rows(TRADE_STATS, params)[0])
 
     def nav_peak(self, account_id: str, since_ms: int) -> Decimal | None:
         """The highest NAV in the account's snapshots since a time (None without any)."""
-        value = self._rows(NAV_PEAK, {"since": since_ms, "account": account_id})[0][0]
+        params = {"since": since_ms, "account": account_id}
+        self._refuse_bad(_SNAPSHOTS_BAD, "ACCOUNT_SNAPSHOT", params)
+        value = self._rows(NAV_PEAK, params)[0][0]
         return None if value is None else Decimal(str(value))
 
     def snapshot_before(self, account_id: str, before_ms: int) -> Snapshot | None:
@@ -117,12 +153,19 @@ class StoreBooks:
         if not rows:
             return None
         seq, ts, nav, unrealized = rows[0]
+        self._refuse_bad(_ONE_SNAPSHOT_BAD, "ACCOUNT_SNAPSHOT", {"seq": seq})
         return Snapshot(seq, ts, Decimal(str(nav)), Decimal(str(unrealized)))
 
     def realized_pl(self, account_id: str, since_ms: int) -> Decimal:
         """Sum of the account's TRADE_CLOSED realized_pl after a time."""
-        total, _ = self._rows(REALIZED_PL, {"since": since_ms, "account": account_id})[0]
+        params = {"since": since_ms, "account": account_id}
+        self._refuse_bad(_PL_BAD, "TRADE_CLOSED", params)
+        total, _ = self._rows(REALIZED_PL, params)[0]
         return Decimal(str(total))
+
+    def bad_timestamps(self, limit: int = 20) -> list[tuple[int, str, str]]:
+        """(seq, type, problem) of events whose ts is not a believable time, oldest first."""
+        return [tuple(r) for r in self._rows(BAD_TIMESTAMPS, self._checked({"n": limit}))]
 
     def active_strategies(self, since_ms: int) -> int:
         """How many strategies started a run since a time."""

@@ -14,8 +14,8 @@ from __future__ import annotations
 PAYLOAD_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "RUN_STARTED": (
         ("mode", "text"),
-        ("heartbeat_interval_s", "integer"),
-        ("scheduled_end_ts", "integer"),
+        ("heartbeat_interval_s", "interval"),
+        ("scheduled_end_ts", "epoch_ms"),
     ),
     "HEARTBEAT": (),
     "SIGNAL": (("side", "text"), ("strength", "number")),
@@ -27,7 +27,7 @@ PAYLOAD_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("price", "decimal"),
     ),
     "TRADE_CLOSED": (("broker_trade_id", "id"), ("units", "integer"), ("realized_pl", "decimal")),
-    "STALE_DETECTED": (("last_heartbeat_ts", "integer"),),
+    "STALE_DETECTED": (("last_heartbeat_ts", "epoch_ms"),),
     "RUN_ENDED": (("status", "text"), ("reason", "text")),
     "BROKER_DISCONNECTED": (("reason", "text"),),
     "BROKER_RECONNECTED": (),
@@ -44,43 +44,98 @@ PAYLOAD_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 
-# kind -> (json_type values accepted, how the problem text names it)
-KINDS: dict[str, tuple[tuple[str, ...], str]] = {
-    "text": (("text",), "a string"),
-    "integer": (("integer",), "an integer"),
-    "number": (("integer", "real"), "a number"),
-    "bool": (("true", "false"), "true or false"),
-    "array": (("array",), "a list"),
-    "id": (("text", "integer"), "a string or an integer"),
-    "decimal": (("text", "integer", "real"), "a number or a decimal string"),
-}
+MIN_MS = 946_684_800_000  # 2000-01-01T00:00:00Z: no platform event is older
+_SCHEDULE_END_MS = 4_102_444_800_000  # 2100-01-01T00:00:00Z
+_INT_MAX = 9_007_199_254_740_991  # 2**53 - 1: exact as a float, so sums stay exact
+_DECIMAL_TEXT_BAD = (
+    "(typeof({v}) = 'text' AND ({v} = '' OR {v} GLOB '*[^0-9eE.+-]*' OR NOT {v} GLOB '*[0-9]*' "
+    "OR length({v}) - length(replace({v}, '.', '')) > 1))"
+)
 
-# The columns the contract's schema gives `events`; the store is refused without them.
-COLUMNS = ("seq", "ts", "type", "run_id", "run_seq", "strategy_id", "instrument", "account_id")
+# kind -> (json_type values accepted, how the problem text names it, SQL on the value
+# `{v}` (the value) that is true when it is out of range, or None). A value either passes all three
+# tests and is used, or is reported: `field()` and `_problem()` read the same table.
+KINDS: dict[str, tuple[tuple[str, ...], str, str | None]] = {
+    "text": (("text",), "a string", None),
+    "integer": (("integer",), "an integer", "abs({v}) > " + str(_INT_MAX)),
+    "interval": (("integer",), "whole seconds from 1 to 86400", "{v} < 1 OR {v} > 86400"),
+    "epoch_ms": (
+        ("integer",),
+        "epoch milliseconds in the years 2000 to 2099",
+        "{v} < " + str(MIN_MS) + " OR {v} >= " + str(_SCHEDULE_END_MS),
+    ),
+    "number": (("integer", "real"), "a finite number", "abs({v}) > 1e15"),
+    "bool": (("true", "false"), "true or false", None),
+    "array": (("array",), "a list", None),
+    "id": (("text", "integer"), "a string or an integer", "typeof({v}) = 'text' AND {v} = ''"),
+    "decimal": (
+        ("text", "integer", "real"),
+        "a finite decimal number or decimal string",
+        _DECIMAL_TEXT_BAD + " OR abs(CAST({v} AS REAL)) > 1e15",
+    ),
+}
 
 
 def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
-def field(name: str, kind: str, column: str = "payload") -> str:
-    """SQL for one payload field's value, or NULL if the payload is bad or the type wrong."""
-    accepted, _ = KINDS[kind]
-    path = f"'$.{name}'"
+def _shown(jtype: str, value: str) -> str:
+    """SQL: ' ' and the value quoted (at most 40 characters), for scalars; '' otherwise."""
     return (
-        f"CASE WHEN json_valid({column}) THEN CASE WHEN json_type({column}, {path}) "
-        f"IN ({_quoted(accepted)}) THEN json_extract({column}, {path}) END END"
+        f"CASE WHEN {jtype} IN ('text', 'integer', 'real') "
+        f"THEN ' ' || substr(quote({value}), 1, 40) ELSE '' END"
     )
 
 
-def _problem(name: str, kind: str) -> str:
-    """SQL text naming what is wrong with one field, or NULL if it is fine."""
-    accepted, wanted = KINDS[kind]
-    jtype = f"json_type(payload, '$.{name}')"
+def _problem(name: str, kind: str, column: str = "payload") -> str:
+    """SQL text naming what is wrong with one field of a valid JSON object, or NULL."""
+    accepted, wanted, out_of_range = KINDS[kind]
+    jtype = f"json_type({column}, '$.{name}')"
+    value = f"json_extract({column}, '$.{name}')"
+    got = f"'`{name}`: expected {wanted}, got ' || {jtype} || {_shown(jtype, value)}"
+    bad = f"WHEN {out_of_range.replace('{v}', value)} THEN {got} " if out_of_range else ""
     return (
         f"CASE WHEN {jtype} IS NULL THEN 'lacks `{name}`' "
-        f"WHEN {jtype} NOT IN ({_quoted(accepted)}) "
-        f"THEN '`{name}`: expected {wanted}, got ' || {jtype} END"
+        f"WHEN {jtype} NOT IN ({_quoted(accepted)}) THEN {got} {bad}END"
+    )
+
+
+def field(name: str, kind: str, column: str = "payload") -> str:
+    """SQL for one payload field's value, or NULL if the payload or the value is bad."""
+    path = f"'$.{name}'"
+    return (
+        f"CASE WHEN json_valid({column}) THEN CASE WHEN json_type({column}) = 'object' "
+        f"AND ({_problem(name, kind, column)}) IS NULL "
+        f"THEN json_extract({column}, {path}) END END"
+    )
+
+
+def row_problem(fields: tuple[tuple[str, str], ...], column: str = "payload") -> str:
+    """SQL text naming everything wrong with one row's payload ('' when nothing is)."""
+    # Concatenating "problem; " pieces then trimming the separator: SQLite 3.40 has no
+    # concat_ws. The problem texts never end in ';' or ' ', so rtrim is exact.
+    joined = " || ".join(f"coalesce({_problem(n, k, column)} || '; ', '')" for n, k in fields)
+    per_field = f"rtrim({joined}, '; ')" if fields else "''"
+    return (
+        f"CASE WHEN {column} IS NULL OR NOT json_valid({column}) THEN 'payload is not valid JSON' "
+        f"WHEN json_type({column}) != 'object' THEN 'payload is not a JSON object' "
+        f"ELSE {per_field} END"
+    )
+
+
+def ts_problem(column: str = "ts") -> str:
+    """SQL text naming what is wrong with an event's `ts`, or NULL; needs :max_ts."""
+    date = (
+        f"coalesce(' (' || strftime('%Y-%m-%dT%H:%M:%SZ', {column} / 1000, 'unixepoch') || ')', '')"
+    )
+    return (
+        f"CASE WHEN typeof({column}) != 'integer' THEN '`ts`: expected epoch milliseconds, got ' "
+        f"|| typeof({column}) || CASE WHEN {column} IS NULL THEN '' "
+        f"ELSE ' ' || substr(quote({column}), 1, 40) END "
+        f"WHEN {column} < {MIN_MS} THEN '`ts`: ' || {column} || {date} || ' is before 2000' "
+        f"WHEN {column} > :max_ts THEN '`ts`: ' || {column} || {date} "
+        f"|| ' is in the future, beyond the clock-skew tolerance' END"
     )
 
 
@@ -89,21 +144,24 @@ def problems_sql(types: list[str], since: bool) -> tuple[str, list[object]]:
     selects = []
     params: list[object] = []
     for event_type in dict.fromkeys(types):  # keeps order, drops repeats
-        fields = PAYLOAD_FIELDS.get(event_type, ())
-        # Concatenating "problem; " pieces then trimming the separator: SQLite 3.40 has no
-        # concat_ws. The problem texts never end in ';' or ' ', so rtrim is exact.
-        joined = " || ".join(f"coalesce({_problem(n, k)} || '; ', '')" for n, k in fields)
-        per_field = f"rtrim({joined}, '; ')" if fields else "''"
+        problem = row_problem(PAYLOAD_FIELDS.get(event_type, ()))
         selects.append(
-            "SELECT seq, type, run_id, CASE "
-            "WHEN payload IS NULL OR NOT json_valid(payload) THEN 'payload is not valid JSON' "
-            "WHEN json_type(payload) != 'object' THEN 'payload is not a JSON object' "
-            f"ELSE {per_field} END AS problem "
+            f"SELECT seq, type, run_id, {problem} AS problem "
             "FROM events WHERE type = ?" + (" AND ts >= ?" if since else "")
         )
         params.append(event_type)
     union = " UNION ALL ".join(selects)
     return f"SELECT * FROM ({union}) WHERE problem != '' ORDER BY seq", params
+
+
+def first_problem_sql(event_type: str, fields: tuple[tuple[str, str], ...], where: str) -> str:
+    """The first row of a type (and a WHERE) whose ts or one of `fields` is bad: seq, problem."""
+    return f"""
+SELECT seq, problem FROM (
+  SELECT seq, coalesce({ts_problem()}, {row_problem(fields)}) AS problem
+  FROM events WHERE type = '{event_type}' AND {where}
+) WHERE problem != '' ORDER BY seq LIMIT 1
+"""
 
 
 def _runs(where: str) -> str:
@@ -112,8 +170,8 @@ def _runs(where: str) -> str:
 WITH started AS (
   SELECT run_id, MIN(seq) AS seq, ts, strategy_id, instrument, account_id,
          {field("mode", "text")} AS mode,
-         {field("heartbeat_interval_s", "integer")} AS interval_s,
-         {field("scheduled_end_ts", "integer")} AS end_ts
+         {field("heartbeat_interval_s", "interval")} AS interval_s,
+         {field("scheduled_end_ts", "epoch_ms")} AS end_ts, {ts_problem()} AS ts_problem
   FROM events WHERE type = 'RUN_STARTED' AND run_id IS NOT NULL GROUP BY run_id
 ),
 ended AS (
@@ -131,7 +189,8 @@ chosen AS (
   WHERE {where}
 )
 SELECT c.run_id, c.strategy_id, c.instrument, c.account_id, c.mode, c.interval_s, c.end_ts,
-       c.ts, c.seq, c.ended, c.end_status, hb.ts, c.hb_seq
+       c.ts, c.seq, c.ended, c.end_status, hb.ts, c.hb_seq, c.ts_problem,
+       {ts_problem("hb.ts")}
 FROM chosen c LEFT JOIN events hb ON hb.seq = c.hb_seq
 ORDER BY c.seq
 """
@@ -141,8 +200,8 @@ LIVE_RUNS = _runs("e.seq IS NULL AND s.end_ts >= :now")
 RESIDUAL_RUNS = _runs("e.seq IS NULL AND s.end_ts < :now")
 ONE_RUN = _runs("s.run_id = :run_id")
 
-LAST_HEARTBEATS = """
-SELECT ids.value, hb.ts, hb.seq FROM json_each(:ids) ids
+LAST_HEARTBEATS = f"""
+SELECT ids.value, hb.ts, hb.seq, {ts_problem("hb.ts")} FROM json_each(:ids) ids
 JOIN events hb ON hb.seq = (
   SELECT h.seq FROM events h WHERE h.run_id = ids.value AND +h.type = 'HEARTBEAT'
   ORDER BY h.run_seq DESC LIMIT 1)
@@ -170,27 +229,28 @@ ORDER BY run_id, run_seq
 
 
 def stale_sql(some_runs: bool, since: bool) -> str:
-    """STALE_DETECTED rows with a usable last_heartbeat_ts, optionally filtered."""
+    """STALE_DETECTED rows, optionally filtered, each with its problem ('' when none)."""
     where = ["type = 'STALE_DETECTED'"]
     if since:
         where.append("ts >= :since")
     if some_runs:
         where.append("run_id IN (SELECT value FROM json_each(:ids))")
     return f"""
-SELECT * FROM (
-  SELECT seq, ts, run_id, strategy_id, {field("last_heartbeat_ts", "integer")} AS last_hb
-  FROM events WHERE {" AND ".join(where)}
-) WHERE last_hb IS NOT NULL ORDER BY seq
+SELECT seq, ts, run_id, strategy_id, {field("last_heartbeat_ts", "epoch_ms")},
+       coalesce({ts_problem()}, {row_problem(PAYLOAD_FIELDS["STALE_DETECTED"])})
+FROM events WHERE {" AND ".join(where)} ORDER BY seq
 """
 
 
 def _unmatched(opened: str, closed: str, key: str, columns: str) -> str:
-    """Rows of type `opened` whose `key` no row of type `closed` carries."""
+    """Rows of type `opened` whose `key` no row of type `closed` carries, and every row
+    of type `opened` that is bad (its problem last, '' when none)."""
     return f"""
 SELECT * FROM (
-  SELECT {field(key, "id")} AS key, {columns}
+  SELECT {field(key, "id")} AS key, {columns},
+         coalesce({ts_problem()}, {row_problem(PAYLOAD_FIELDS[opened])}) AS problem
   FROM events WHERE type = '{opened}'
-) WHERE key IS NOT NULL AND key NOT IN (
+) WHERE problem != '' OR key NOT IN (
   SELECT k FROM (SELECT {field(key, "id")} AS k FROM events WHERE type = '{closed}')
   WHERE k IS NOT NULL
 ) ORDER BY seq
@@ -207,10 +267,23 @@ UNRESOLVED_ALERTS = _unmatched(
     "strategy_id, account_id, ts, seq",
 )
 
+# Per (account, instrument): the sum of the usable units, and the first fill whose
+# units are not (the caller reports that position as unknown, naming the fill).
 NET_POSITIONS = f"""
-SELECT account_id, instrument, SUM(units) FROM (
-  SELECT account_id, instrument, {field("units", "integer")} AS units
+SELECT account_id, instrument, SUM(units), MIN(CASE WHEN units IS NULL THEN seq END) FROM (
+  SELECT seq, account_id, instrument, {field("units", "integer")} AS units
   FROM events WHERE type = 'ORDER_FILLED'
-) WHERE units IS NOT NULL AND account_id IS NOT NULL AND instrument IS NOT NULL
+) WHERE account_id IS NOT NULL AND instrument IS NOT NULL
 GROUP BY account_id, instrument ORDER BY account_id, instrument
+"""
+
+FILL_PROBLEM = f"SELECT {row_problem((('units', 'integer'),))} FROM events WHERE seq = :seq"
+
+
+def run_seq_sql(some_runs: bool) -> str:
+    """The first run-scoped row whose run_seq is not a positive integer (text sorts last)."""
+    only = "run_id IN (SELECT value FROM json_each(:ids))" if some_runs else "run_id IS NOT NULL"
+    return f"""
+SELECT seq, type, typeof(run_seq) || ' ' || substr(quote(run_seq), 1, 40) FROM events
+WHERE {only} AND (run_seq < 1 OR run_seq > {_INT_MAX}) ORDER BY seq LIMIT 1
 """

@@ -11,6 +11,17 @@ class EventStoreError(PlatformError):
     """The event store is missing, not SQLite, lacks `events`, locked or corrupt."""
 
 
+class StoreValueError(EventStoreError):
+    """One event holds a value the suite cannot use: the message names its seq and field."""
+
+    def __init__(self, path: str, seq: int, type: str, field: str, problem: str):
+        super().__init__(f"{path}: {type} seq {seq}: {problem}")
+        self.seq = seq
+        self.type = type
+        self.field = field
+        self.problem = problem
+
+
 class ControlPlaneError(PlatformError):
     """The control plane is unreachable, timed out, answered non-2xx or malformed."""
 

@@ -4,145 +4,69 @@ The platform appends to this SQLite file while we read it, so every helper is on
 autocommit read (no snapshot held across helpers: a long-lived reader would stop the
 platform's WAL checkpoints) over a `mode=ro` connection with `query_only` on. Every
 sqlite3 failure becomes an EventStoreError whose message names the file.
+
+Values are checked where they enter: an event whose `ts` is not epoch milliseconds from
+2000 up to now plus the clock-skew tolerance, or whose payload field a fact needs is
+missing, mistyped or out of range, is a StoreValueError naming its seq and field. A fact
+about one subject raises it; a fact about many (runs, net positions) carries it on the
+subject it concerns, so one bad row puts only its own subject in doubt.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
-import stat
 import threading
-import urllib.parse
-from dataclasses import dataclass
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from tradeops.connectors import _store_sql as sql
 from tradeops.connectors._store_books import Snapshot, StoreBooks, TradeStats
-from tradeops.connectors.errors import EventStoreError
+from tradeops.connectors._store_open import open_readonly, sqlite_error
+from tradeops.connectors._store_records import (
+    Alert,
+    Gap,
+    Gate,
+    Heartbeat,
+    PayloadProblem,
+    Run,
+    StaleDetection,
+)
+from tradeops.connectors.errors import EventStoreError, StoreValueError
 
+if TYPE_CHECKING:
+    from tradeops.config import EventStoreConfig
 
-@dataclass(frozen=True)
-class Heartbeat:
-    """A run's newest HEARTBEAT: its time (epoch ms) and global seq."""
-
-    ts: int
-    seq: int
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run as the store tells it: RUN_STARTED's payload, its end, its newest heartbeat.
-
-    Payload fields are None when the RUN_STARTED payload is malformed (payload_problems
-    names that row); `end_status` is None when the RUN_ENDED payload is.
-    """
-
-    run_id: str
-    strategy_id: str | None
-    instrument: str | None
-    account_id: str | None
-    mode: str | None
-    heartbeat_interval_s: int | None
-    scheduled_end_ts: int | None
-    started_ts: int
-    started_seq: int
-    ended: bool
-    end_status: str | None
-    last_heartbeat_ts: int | None
-    last_heartbeat_seq: int | None
-
-    @property
-    def reached_end(self) -> bool:
-        """True when the run wrote RUN_ENDED (whatever its status)."""
-        return self.ended
-
-    @property
-    def last_alive_ts(self) -> int:
-        """When it last showed life: its newest heartbeat, else its start."""
-        return self.last_heartbeat_ts or self.started_ts
-
-    def heartbeat_age_s(self, now_ms: int) -> float:
-        """Seconds since it last showed life."""
-        return (now_ms - self.last_alive_ts) / 1000
-
-    @property
-    def last_heartbeat(self) -> Heartbeat | None:
-        """The newest HEARTBEAT, or None if the run never sent one."""
-        if self.last_heartbeat_ts is None or self.last_heartbeat_seq is None:
-            return None
-        return Heartbeat(self.last_heartbeat_ts, self.last_heartbeat_seq)
-
-
-@dataclass(frozen=True)
-class Gap:
-    """A hole in a run's run_seq: run_seq missing_from..missing_to never arrived."""
-
-    run_id: str
-    strategy_id: str | None
-    account_id: str | None
-    missing_from: int
-    missing_to: int
-    seq_after: int  # global seq of the first event after the hole: where to look
-
-    @property
-    def missing(self) -> int:
-        """How many events the hole lost."""
-        return self.missing_to - self.missing_from + 1
-
-
-@dataclass(frozen=True)
-class StaleDetection:
-    """A STALE_DETECTED event: the platform's own detector fired."""
-
-    seq: int
-    ts: int
-    run_id: str | None
-    strategy_id: str | None
-    last_heartbeat_ts: int
-
-
-@dataclass(frozen=True)
-class Gate:
-    """A PROMOTE_REQUESTED with no PROMOTE_DECIDED of the same gate_id."""
-
-    gate_id: str
-    strategy_id: str | None
-    requested_ts: int
-    seq: int
-
-
-@dataclass(frozen=True)
-class Alert:
-    """A RECONCILIATION_ALERT with no RECONCILIATION_ALERT_RESOLVED of the same alert_id."""
-
-    alert_id: str
-    strategy_id: str | None
-    account_id: str | None
-    raised_ts: int
-    seq: int
-
-
-@dataclass(frozen=True)
-class PayloadProblem:
-    """A row whose payload is not valid JSON or lacks or mistypes a contract field."""
-
-    seq: int
-    type: str
-    run_id: str | None
-    problem: str
+# How far ahead of our clock an event's ts may be: the platform's clock may run ahead
+# by the clock-skew limit (the layer-1 clock_skew check's default).
+CLOCK_SKEW_S = 5.0
 
 
 class EventStore(StoreBooks):
     """Read-only access to the platform's events.sqlite; opens lazily on the first query."""
 
-    def __init__(self, path: str | os.PathLike[str], busy_timeout_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        busy_timeout_s: float = 2.0,
+        clock_skew_s: float = CLOCK_SKEW_S,
+    ) -> None:
         self.path = str(path)
         self.busy_timeout_s = busy_timeout_s
+        self.clock_skew_s = clock_skew_s
         self._conn: sqlite3.Connection | None = None
         # One connection shared by threads (check_same_thread=False); the lock makes each
         # helper's execute+fetch atomic with respect to the others.
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_config(
+        cls, config: EventStoreConfig, clock_skew_s: float = CLOCK_SKEW_S
+    ) -> EventStore:
+        """The store a manifest's [event_store] section names (the one way to build it)."""
+        return cls(config.path, config.busy_timeout_s, clock_skew_s)
 
     def __repr__(self) -> str:
         return f"EventStore({self.path!r})"
@@ -168,25 +92,30 @@ class EventStore(StoreBooks):
 
     def live_runs(self, now_ms: int) -> list[Run]:
         """Runs started, not ended, and scheduled to end at or after now."""
-        return [_run(r) for r in self._rows(sql.LIVE_RUNS, {"now": now_ms})]
+        return [self._run(r) for r in self._rows(sql.LIVE_RUNS, self._checked({"now": now_ms}))]
 
     def residual_runs(self, now_ms: int) -> list[Run]:
         """Runs started, not ended, whose scheduled end has passed: left over."""
-        return [_run(r) for r in self._rows(sql.RESIDUAL_RUNS, {"now": now_ms})]
+        rows = self._rows(sql.RESIDUAL_RUNS, self._checked({"now": now_ms}))
+        return [self._run(r) for r in rows]
 
     def run(self, run_id: str) -> Run | None:
         """One run by id, or None if the store has no RUN_STARTED for it."""
-        rows = self._rows(sql.ONE_RUN, {"run_id": run_id})
-        return _run(rows[0]) if rows else None
+        rows = self._rows(sql.ONE_RUN, self._checked({"run_id": run_id}))
+        return self._run(rows[0]) if rows else None
 
     def last_heartbeats(self, run_ids: list[str]) -> dict[str, Heartbeat]:
         """run_id -> newest HEARTBEAT, for the given runs that have one."""
-        rows = self._rows(sql.LAST_HEARTBEATS, {"ids": _ids(run_ids)})
-        return {run_id: Heartbeat(ts, seq) for run_id, ts, seq in rows}
+        rows = self._rows(sql.LAST_HEARTBEATS, self._checked({"ids": _ids(run_ids)}))
+        for _, _, seq, problem in rows:
+            self._raise(seq, "HEARTBEAT", problem)
+        return {run_id: Heartbeat(ts, seq) for run_id, ts, seq, _ in rows}
 
     def gaps(self, run_ids: list[str] | None = None) -> list[Gap]:
         """Holes in run_seq, for the given runs or (None) every run in the store."""
         params = {} if run_ids is None else {"ids": _ids(run_ids)}
+        for seq, kind, value in self._rows(sql.run_seq_sql(run_ids is not None), params):
+            self._raise(seq, kind, f"`run_seq`: expected a positive integer, got {value}")
         return [Gap(*r) for r in self._rows(sql.gaps_sql(run_ids is not None), params)]
 
     def stale_detections(
@@ -202,21 +131,38 @@ class EventStore(StoreBooks):
         if since_ms is not None:
             params["since"] = since_ms
         query = sql.stale_sql(run_ids is not None, since_ms is not None)
-        return [StaleDetection(*r) for r in self._rows(query, params)]
+        rows = self._rows(query, self._checked(params))
+        for seq, *_, problem in rows:
+            self._raise(seq, "STALE_DETECTED", problem)
+        return [StaleDetection(*r[:5]) for r in rows]
 
     def pending_gates(self) -> list[Gate]:
         """Promote gates requested and never decided."""
-        rows = self._rows(sql.PENDING_GATES)
-        return [Gate(str(gate), strategy, ts, seq) for gate, strategy, ts, seq in rows]
+        rows = self._rows(sql.PENDING_GATES, self._checked({}))
+        for *_, seq, problem in rows:
+            self._raise(seq, "PROMOTE_REQUESTED", problem)
+        return [Gate(str(gate), strategy, ts, seq) for gate, strategy, ts, seq, _ in rows]
 
     def unresolved_alerts(self) -> list[Alert]:
         """Reconciliation alerts raised and never resolved."""
-        rows = self._rows(sql.UNRESOLVED_ALERTS)
-        return [Alert(str(a), strategy, account, ts, seq) for a, strategy, account, ts, seq in rows]
+        rows = self._rows(sql.UNRESOLVED_ALERTS, self._checked({}))
+        for *_, seq, problem in rows:
+            self._raise(seq, "RECONCILIATION_ALERT", problem)
+        return [Alert(str(a), strategy, acct, ts, seq) for a, strategy, acct, ts, seq, _ in rows]
 
-    def net_positions(self) -> dict[tuple[str, str], int]:
-        """(account, instrument) -> sum of ORDER_FILLED units."""
-        return {(acct, inst): units for acct, inst, units in self._rows(sql.NET_POSITIONS)}
+    def net_positions(self) -> dict[tuple[str, str], int | StoreValueError]:
+        """(account, instrument) -> sum of ORDER_FILLED units; a StoreValueError naming
+        the first fill whose units are unusable, for a position that is therefore unknown."""
+        out: dict[tuple[str, str], int | StoreValueError] = {}
+        for acct, inst, units, bad_seq in self._rows(sql.NET_POSITIONS):
+            if bad_seq is None:
+                out[(acct, inst)] = units
+                continue
+            problem = self._rows(sql.FILL_PROBLEM, {"seq": bad_seq})[0][0]
+            out[(acct, inst)] = StoreValueError(
+                self.path, bad_seq, "ORDER_FILLED", "units", f"{problem} ({acct} {inst})"
+            )
+        return out
 
     def payload_problems(
         self, types: list[str], since_ms: int | None = None
@@ -232,14 +178,48 @@ class EventStore(StoreBooks):
 
     def newest_event(self) -> tuple[int, int] | None:
         """(seq, ts) of the newest event, or None for an empty store."""
-        rows = self._rows("SELECT seq, ts FROM events ORDER BY seq DESC LIMIT 1")
-        return (rows[0][0], rows[0][1]) if rows else None
+        query = f"SELECT seq, ts, type, {sql.ts_problem()} FROM events ORDER BY seq DESC LIMIT 1"
+        rows = self._rows(query, self._checked({}))
+        if not rows:
+            return None
+        seq, ts, kind, problem = rows[0]
+        self._raise(seq, kind, problem)
+        return seq, ts
 
     def count_events(self, since_ms: int | None = None) -> int:
         """How many events, all or with ts >= since_ms."""
         if since_ms is None:
             return self._rows("SELECT COUNT(*) FROM events")[0][0]
         return self._rows("SELECT COUNT(*) FROM events WHERE ts >= ?", [since_ms])[0][0]
+
+    # -- values ----------------------------------------------------------------------
+
+    def _checked(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Params plus :max_ts, the latest believable event time (our clock + the skew)."""
+        return {**params, "max_ts": int(time.time() * 1000 + self.clock_skew_s * 1000)}
+
+    def _raise(self, seq: int, kind: str, problem: str | None) -> None:
+        """Raise the StoreValueError for a row's problem; nothing when it has none."""
+        if problem:
+            field = problem.split("`")[1] if "`" in problem else "payload"
+            raise StoreValueError(self.path, seq, kind, field, problem)
+
+    def _run(self, row: tuple) -> Run:
+        # Columns come in Run's field order; SQLite gives `ended` as 0/1. The last two
+        # name what is wrong with the start's and the newest heartbeat's ts.
+        *fields, start_problem, hb_problem = row
+        run = Run(*fields[:9], bool(fields[9]), *fields[10:])
+        if start_problem:
+            problem = StoreValueError(
+                self.path, run.started_seq, "RUN_STARTED", "ts", start_problem
+            )
+        elif hb_problem and run.last_heartbeat_seq is not None:
+            seq = run.last_heartbeat_seq
+            problem = StoreValueError(self.path, seq, "HEARTBEAT", "ts", hb_problem)
+        else:
+            return run
+        # The bad time is not kept: nothing can compare with it by mistake.
+        return dataclasses.replace(run, last_heartbeat_ts=None, problem=problem)
 
     # -- plumbing --------------------------------------------------------------------
 
@@ -256,75 +236,16 @@ class EventStore(StoreBooks):
                 finally:
                     cursor.close()
             except sqlite3.Error as exc:
-                raise self._error(exc) from None
+                raise sqlite_error(self.path, self.busy_timeout_s, exc) from None
+            except (RecursionError, MemoryError, OverflowError) as exc:
+                raise EventStoreError(
+                    f"cannot read the event store {self.path} ({type(exc).__name__}: {exc})"
+                ) from None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
-            self._conn = self._open()
+            self._conn = open_readonly(self.path, self.busy_timeout_s)
         return self._conn
-
-    def _open(self) -> sqlite3.Connection:
-        try:
-            mode = os.stat(self.path).st_mode
-        except FileNotFoundError:
-            raise EventStoreError(f"no event store at {self.path}") from None
-        except OSError as exc:
-            raise EventStoreError(
-                f"cannot read the event store {self.path} ({exc.strerror})"
-            ) from None
-        if stat.S_ISDIR(mode):
-            raise EventStoreError(f"{self.path} is a directory, not the event store's file")
-        uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + "?mode=ro"
-        conn = sqlite3.connect(
-            uri,
-            uri=True,
-            timeout=self.busy_timeout_s,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        try:
-            conn.execute("PRAGMA query_only=1")
-            columns = {
-                row[0] for row in conn.execute("SELECT name FROM pragma_table_info('events')")
-            }
-        except BaseException:
-            conn.close()
-            raise
-        if not columns:
-            conn.close()
-            raise EventStoreError(
-                f"{self.path} has no `events` table: is this the platform's event store?"
-            )
-        missing = [c for c in (*sql.COLUMNS, "payload") if c not in columns]
-        if missing:
-            conn.close()
-            raise EventStoreError(
-                f"{self.path}: table `events` lacks column(s) {', '.join(missing)}: "
-                "is this the platform's event store?"
-            )
-        return conn
-
-    def _error(self, exc: sqlite3.Error) -> EventStoreError:
-        """An operator's sentence for a sqlite3 failure on this store."""
-        name = getattr(exc, "sqlite_errorname", "") or ""
-        text = str(exc)
-        if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-            return EventStoreError(
-                f"{self.path} stayed locked for more than {self.busy_timeout_s:g} s"
-            )
-        if name.startswith("SQLITE_NOTADB") or "not a database" in text:
-            return EventStoreError(f"{self.path} is not an SQLite database")
-        # Not just "malformed": SQLite's "malformed JSON" is a query error, not corruption.
-        if name.startswith("SQLITE_CORRUPT") or "disk image is malformed" in text:
-            return EventStoreError(f"{self.path} is corrupt ({text})")
-        if name.startswith("SQLITE_CANTOPEN"):
-            return EventStoreError(f"cannot open the event store {self.path} ({text})")
-        return EventStoreError(f"cannot read the event store {self.path} ({text})")
-
-
-def _run(row: tuple) -> Run:
-    # Columns come in Run's field order; SQLite gives `ended` as 0/1.
-    return Run(*row[:9], bool(row[9]), *row[10:])
 
 
 def _ids(run_ids: list[str]) -> str:
@@ -343,5 +264,6 @@ __all__ = [
     "Run",
     "Snapshot",
     "StaleDetection",
+    "StoreValueError",
     "TradeStats",
 ]

@@ -118,6 +118,10 @@ def _diverged_accounts(o: Observed) -> dict[str, str]:
             continue
         broker = {p.instrument: int(p.net_units) for p in positions if int(p.net_units)}
         store = {i: u for (a, i), u in o.store.net_positions.items() if a == account and u}
+        unknown = [u for u in store.values() if isinstance(u, PlatformError)]
+        if unknown:  # a fill with unusable units: the store's positions are in doubt
+            out[account] = f"store positions unreadable: {unknown[0]}"
+            continue
         differ = sorted(set(broker) | set(store))
         differ = [i for i in differ if broker.get(i, 0) != store.get(i, 0)]
         if differ:

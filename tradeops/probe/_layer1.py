@@ -123,6 +123,9 @@ def event_store_writes(o: Observed, m: Manifest) -> list[Finding]:
     """The store is readable and, while runs are live, its newest event is recent."""
     if isinstance(o.store, PlatformError):
         return [Finding(f"event store unreadable: {o.store}", severity="P0")]
+    if isinstance(o.store.newest, PlatformError):
+        newest = o.store.newest
+        return [Finding(f"the newest event's time is unusable: {newest}", Where(seq=newest.seq))]
     if not o.store.live_runs or o.store.newest is None:
         return []
     seq, ts = o.store.newest
@@ -188,11 +191,15 @@ def event_store_schema(o: Observed, m: Manifest) -> list[Finding] | Unjudged:
 
 
 def event_store_sequence(o: Observed, m: Manifest) -> list[Finding] | Unjudged:
-    """Events are appended in time order: ts never goes back against seq."""
+    """Events are appended in time order: ts never goes back against seq, and every ts
+    is a believable time (epoch ms, not before 2000, not beyond our clock plus the skew)."""
     store = _store(o)
     if isinstance(store, Unjudged):
         return store
-    return [
+    unusable = [
+        Finding(f"{kind}: {problem}", Where(seq=seq)) for seq, kind, problem in store.bad_timestamps
+    ]
+    return unusable + [
         Finding(
             f"ts goes back {(prev - ts) / 1000:.1f} s against seq order (previous event at {prev})",
             Where(seq=seq),

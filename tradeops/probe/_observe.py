@@ -18,7 +18,7 @@ from typing import Any
 
 from tradeops.config import Manifest
 from tradeops.connectors.control_plane import ControlPlane, Health, Strategy
-from tradeops.connectors.errors import PlatformError
+from tradeops.connectors.errors import PlatformError, StoreValueError
 from tradeops.connectors.event_store import EventStore, Run
 from tradeops.connectors.oanda import OandaBroker
 
@@ -32,13 +32,14 @@ class StoreFacts:
     """What the probe read from the event store."""
 
     journal_mode: str
-    newest: tuple[int, int] | None
+    newest: tuple[int, int] | StoreValueError | None
     live_runs: list[Run]
     columns: dict[str, str]
     indexes: dict[str, list[str]]
     regressions: list[tuple[int, int, int]]
-    net_positions: dict[tuple[str, str], int]
+    net_positions: dict[tuple[str, str], int | StoreValueError]
     wal_bytes: int
+    bad_timestamps: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -116,17 +117,23 @@ def guarded(job: Callable[[], object]) -> Any:
 
 def _store_facts(manifest: Manifest, now_ms: int, tolerance_ms: int) -> StoreFacts:
     path = manifest.event_store.path
-    with EventStore(path, manifest.event_store.busy_timeout_s) as store:
+    skew_s = manifest.thresholds.clock_skew_max_s
+    with EventStore.from_config(manifest.event_store, skew_s) as store:
         columns, indexes = store.schema()
+        try:
+            newest: tuple[int, int] | StoreValueError | None = store.newest_event()
+        except StoreValueError as exc:  # one bad row: the writes check names it
+            newest = exc
         return StoreFacts(
             journal_mode=store.journal_mode(),
-            newest=store.newest_event(),
+            newest=newest,
             live_runs=store.live_runs(now_ms),
             columns=columns,
             indexes=indexes,
             regressions=store.ts_regressions(SEQUENCE_LOOKBACK, tolerance_ms),
             net_positions=store.net_positions(),
             wal_bytes=_size(f"{path}-wal"),
+            bad_timestamps=store.bad_timestamps(),
         )
 
 

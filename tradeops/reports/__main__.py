@@ -1,12 +1,14 @@
 """`python -m tradeops.reports verify|index|prune [--dir reports]`.
 
 verify  says "intact" (exit 0) or names the first report changed, removed or inserted
-        (exit 1); --expect-head HASH also proves the chain still holds an entry noted
-        earlier (e.g. from a CI log), which catches a chain truncated or rewritten whole.
+        (exit 1), then lists what retention removed and when; --expect-head HASH also
+        proves the chain still holds an entry noted earlier (e.g. from a CI log), which
+        catches a chain truncated or rewritten whole.
 index   regenerates reports/index.html from the chain.
-prune   deletes runs older than --keep-days (default 365, the manifest's default) and
-        records that in the chain, so `verify` still says intact afterwards. Every run of
-        the suite already prunes by its manifest's [reports] keep_days.
+prune   deletes runs older than --keep-days (default 365, the manifest's default; at
+        least 7: the last week is never pruned) and records that in the chain, so
+        `verify` still says intact afterwards. Every run of the suite already prunes by
+        its manifest's [reports] keep_days.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from tradeops.config import ReportsConfig
+from tradeops.config import RETENTION_FLOOR_DAYS, ReportsConfig
 from tradeops.reports import chain, index
 
 
@@ -47,8 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         keep_days = args.keep_days if args.keep_days is not None else ReportsConfig().keep_days
         with chain.locked(root):
             if args.command == "prune":
-                if keep_days < 0:
-                    parser.error("--keep-days must not be negative")
+                if keep_days < RETENTION_FLOOR_DAYS:
+                    parser.error(
+                        f"--keep-days must be at least {RETENTION_FLOOR_DAYS}: "
+                        "the last week of the paper trail is never pruned"
+                    )
                 entry = chain.prune(root, keep_days)
                 removed = {r["run"] for r in entry["removed"]} if entry else set()
                 kept = entry["kept_unverified"] if entry else []
@@ -75,6 +80,8 @@ def _verify(root: Path, expect_head: str | None) -> int:
         print(f"  also: {problem}")
     for note in result.notes:
         print(f"  note: {note}")
+    for pruned in result.pruned:
+        print(f"  pruned: {pruned}")
     return 0 if result.intact else 1
 
 

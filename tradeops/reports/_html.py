@@ -1,8 +1,15 @@
-"""What the pytest-html report adds: severity and layer columns, what to do, the verdict.
+"""What the pytest-html report adds: the verdict first, pictures, severity columns.
 
-Cells are built here and inserted by the plugin's hooks. The sortable columns follow
-pytest-html's markup (`class="sortable" data-column-type="x"` on the header, `col-x` on
-the cell, same index in both); their cells hold plain text so sorting compares "P0".
+`summary_block(doc, ...)` is the top of the report, a pure function of the verdict
+document (docs/VERDICT shape, schema 2): the verdict banner, the completeness line, the
+failures (severity, check, subject, finding, next step, runbook with its steps), what
+was not judged (one line per cause, expandable), then the pictures (tradeops.reports.
+pictures). A small inline script moves it under the title and folds pytest-html's
+environment table to the bottom, so at 1400x900 the first screen is the verdict.
+
+The row cells are built here too and inserted by the plugin's hooks. The sortable
+columns follow pytest-html's markup (`class="sortable" data-column-type="x"` on the
+header, `col-x` on the cell, same index in both); their cells hold plain text.
 """
 
 from __future__ import annotations
@@ -11,7 +18,10 @@ import os
 from html import escape
 from pathlib import Path
 
-from tradeops._render import LAYERS, CheckMeta
+from tradeops import runbooks
+from tradeops.checkmodel import LAYER_ORDER, CheckMeta
+from tradeops.reports import palette
+from tradeops.reports.pictures import pictures
 from tradeops.runbooks import runbook
 
 SEVERITY_AT = 1  # right after Result: the first thing an operator reads
@@ -23,17 +33,31 @@ HEADERS = {
 WHAT_TO_DO = "<th>What to do</th>"  # appended last, not sortable
 
 STYLE = """<style>
-td.col-severity.sev-P0 { background: #b71c1c; color: #fff; font-weight: bold; }
-td.col-severity.sev-P1 { background: #e65100; color: #fff; font-weight: bold; }
-td.col-severity.sev-P2 { background: #f9a825; }
-td.col-severity.sev-P3 { background: #fff59d; }
+td.col-severity.sev-P0, td.col-severity.sev-P1 { background: #c62828; color: #fff;
+  font-weight: bold; }
+td.col-severity.sev-P2, td.col-severity.sev-P3 { background: #f9a825; color: #222;
+  font-weight: bold; }
 td.col-severity.sev-declared { color: #777; }
-.tradeops-verdict { font-size: 18px; font-weight: bold; padding: 6px 10px; color: #fff; }
-.tradeops-verdict.red { background: #c62828; }
-.tradeops-verdict.green { background: #2e7d32; }
-.tradeops table.facts td, .tradeops table.facts th { border: 1px solid #ccc; padding: 2px 6px; }
 td.col-todo .finding { font-family: monospace; }
-</style>"""
+#tradeops-top { color: #222; font-size: 14px; margin: 0 0 18px 0; }
+#tradeops-top .banner { font-size: 22px; font-weight: bold; padding: 10px 14px; margin: 0; }
+#tradeops-top .sub { margin: 4px 0 8px 0; color: #444; }
+#tradeops-top .completeness { font-size: 15px; margin: 6px 0 10px 0; }
+#tradeops-top .completeness.partial { background: #e0e0e0; padding: 4px 8px; }
+#tradeops-top table.facts { border-collapse: collapse; width: 100%; margin-bottom: 10px; }
+#tradeops-top table.facts td, #tradeops-top table.facts th { border: 1px solid #ccc;
+  padding: 3px 6px; text-align: left; vertical-align: top; color: #222; }
+#tradeops-top table.facts th { background: #f0f0f0; }
+#tradeops-top table.facts td.sev { font-weight: bold; text-align: center; width: 3em; }
+#tradeops-top details.steps ol { margin: 4px 0; padding-left: 20px; }
+#tradeops-top details summary { cursor: pointer; }
+#tradeops-top .not-judged { background: #eeeeee; padding: 2px 8px; margin: 2px 0; }
+#tradeops-top .waived { border-left: 6px solid #6a1b9a; padding: 2px 8px; }
+#tradeops-top .charts { display: flex; flex-wrap: wrap; gap: 12px; }
+#tradeops-top h3 { margin: 12px 0 4px 0; font-size: 15px; }
+#tradeops-top a { color: #0d47a1; }
+.summary__data { flex: 1 1 auto; }
+"""
 
 
 def insert_header(cells: list[str]) -> None:
@@ -63,8 +87,7 @@ def insert_row(report, cells: list[str], rootdir: Path, report_dir: Path) -> Non
 
 def layer_label(layer: str | None) -> str:
     """ "1 platform" .. "4 slo": sorting the column keeps the bottom-up order."""
-    order = (*LAYERS, "slo")
-    return f"{order.index(layer) + 1} {layer}" if layer in order else ""
+    return f"{LAYER_ORDER.index(layer) + 1} {layer}" if layer in LAYER_ORDER else ""
 
 
 def what_to_do(
@@ -90,7 +113,9 @@ def what_to_do(
 
 
 def runbook_href(link: str, rootdir: Path, report_dir: Path) -> str:
-    """docs/runbooks.md#id as a link that works from the report's folder."""
+    """docs/runbooks.md#id as a link that works from the report's folder; a URL as is."""
+    if "://" in link:
+        return link
     path, _, anchor = link.partition("#")
     target = os.path.relpath(rootdir / path, report_dir)
     return f"{Path(target).as_posix()}#{anchor}" if anchor else Path(target).as_posix()
@@ -103,72 +128,184 @@ def _skip_reason(report) -> str:
     return ""
 
 
-def summary_block(data: dict, rootdir: Path, report_dir: Path) -> str:
-    """The top of the report: verdict and highest severity, each failure with its next
-    step, the checks not judged and why (the SLO table follows, from slo/conftest.py)."""
-    verdict = data["verdict"]
-    top = data["highest_severity"]
-    failed = data["failures"]
-    if verdict == "green":
-        headline = "GREEN: no check failed"
-    else:
-        counts = ", ".join(f"{s}: {n}" for s, n in data["counts"]["severity"].items() if n)
-        headline = f"RED: highest severity {top or 'P?'}: {len(failed)} check(s) failed" + (
-            f" ({counts})" if counts else ""
-        )
+# Runs as the page loads: the verdict under the title, the environment folded at the end
+# (pytest-html's own header click still unfolds it). Inline: the file stays self-contained.
+SCRIPT = """<script>
+document.addEventListener('DOMContentLoaded', function () {
+  var top = document.getElementById('tradeops-top');
+  var title = document.getElementById('title');
+  if (top && title) { title.after(top); }
+  var head = document.getElementById('environment-header');
+  var env = document.getElementById('environment');
+  var foot = document.querySelector('footer');
+  if (head && env && foot) {
+    foot.before(head); foot.before(env);
+    env.classList.add('hidden'); head.classList.add('collapsed');
+  }
+});
+</script>"""
+
+
+def summary_block(doc: dict, rootdir: Path, report_dir: Path) -> str:
+    """The top of the report from the verdict document (a dict shaped as VERDICT.md)."""
+    colour = palette.of_verdict(doc.get("verdict"), doc.get("highest_severity"))
     parts = [
-        STYLE,
-        '<div class="tradeops">',
-        f'<p class="tradeops-verdict {escape(verdict)}">{escape(headline)}</p>',
+        STYLE + palette.css() + "</style>",
+        SCRIPT,
+        '<div id="tradeops-top" class="tradeops">',
+        f'<p class="banner {colour}" id="verdict" data-verdict="{escape(str(doc.get("verdict")))}"'
+        f">{escape(doc.get('headline') or _headline(doc))}</p>",
+        _sub(doc),
+        _completeness(doc.get("completeness") or {}),
     ]
-    layers = ", ".join(f"{k}: {v}" for k, v in data["counts"]["layer"].items() if v)
-    if layers:
-        parts.append(f"<p>failures by layer: {escape(layers)}</p>")
-    if failed:
-        parts.append(
-            "<h3>Failures, most severe first</h3>" + _failure_table(failed, rootdir, report_dir)
-        )
-    if data["collection_errors"]:
-        items = "".join(
-            f"<li>{escape(e['nodeid'])}: {escape(e['message'])}</li>"
-            for e in data["collection_errors"]
-        )
-        parts.append(f"<h3>Not collected (the suite itself is broken)</h3><ul>{items}</ul>")
-    if data["not_judged"]:
-        items = "".join(
-            f"<li>{escape(_name(c))}: {escape(c['reason'])}</li>" for c in data["not_judged"]
-        )
-        parts.append(f"<h3>Not judged</h3><ul>{items}</ul>")
-    run = data["run"]
-    parts.append(
-        f"<p>Run {escape(run['id'])} ({escape(run['kind'])}), started "
-        f"{escape(run['started'])}. Beside this file: {escape(run['junit'])} (JUnit) "
-        "and the JSON summary. Kept reports are verified with "
-        "<code>python -m tradeops.reports verify</code>.</p></div>"
-    )
+    failures = doc.get("failures") or []
+    if failures:
+        parts.append(_failures(failures, rootdir, report_dir))
+    parts += _lists(doc)
+    parts.append(pictures(doc))
+    parts.append("</div>")
     return "\n".join(parts)
 
 
-def _failure_table(failed: list[dict], rootdir: Path, report_dir: Path) -> str:
-    rows = []
-    for f in failed:
-        book = f["runbook"] or ""
-        link = (
-            f'<a href="{escape(runbook_href(book, rootdir, report_dir))}">{escape(book)}</a>'
-            if book
-            else ""
-        )
-        rows.append(
-            f'<tr><td class="col-severity sev-{escape(f["severity"] or "")}">'
-            f"{escape(f['severity'] or '?')}</td><td>{escape(f['layer'] or '')}</td>"
-            f"<td>{escape(_name(f))}</td><td>{escape(f['message'])}</td>"
-            f"<td>{escape(f['next_step'] or '')}</td><td>{link}</td></tr>"
-        )
-    return (
-        '<table class="facts"><tr><th>Severity</th><th>Layer</th><th>Check</th>'
-        "<th>Finding</th><th>Next step</th><th>Runbook</th></tr>" + "".join(rows) + "</table>"
+def _headline(doc: dict) -> str:
+    """A schema-1 summary's headline (schema 2 carries its own)."""
+    if doc.get("verdict") == "green":
+        return "GREEN: no check failed"
+    counts = ", ".join(
+        f"{s}: {n}" for s, n in ((doc.get("counts") or {}).get("severity") or {}).items() if n
+    )
+    failed = len(doc.get("failures") or [])
+    top = doc.get("highest_severity") or "P?"
+    return f"RED: highest severity {top}: {failed} check(s) failed" + (
+        f" ({counts})" if counts else ""
     )
 
 
-def _name(check: dict) -> str:
-    return check["check"] + (f"[{check['subject']}]" if check.get("subject") else "")
+def _sub(doc: dict) -> str:
+    run, platform = doc.get("run") or {}, doc.get("platform") or {}
+    where = platform.get("name") or "?"
+    if platform.get("scenario"):
+        where += f" (sandbox scenario {platform['scenario']})"
+    when = f"as of {doc['as_of']}" if doc.get("as_of") else f"at {doc.get('now', '?')}"
+    return (
+        f'<p class="sub">{escape(str(run.get("kind", "?")))} run {escape(str(run.get("id")))} '
+        f"on {escape(where)} {escape(when)}; exit code {escape(str(doc.get('exit_code')))}. "
+        "Beside this file: the JSON verdict and JUnit XML.</p>"
+    )
+
+
+def _completeness(c: dict) -> str:
+    if "selected" not in c:
+        return ""  # a schema-1 summary has no completeness counts
+    selected, judged, ran = c.get("selected"), c.get("judged"), c.get("ran")
+    text = f"Completeness: {judged} of {selected} selected checks judged ({ran} ran)"
+    if c.get("narrowed_by"):
+        text += f"; narrowed by {c['narrowed_by']}"
+    if c.get("stopped_early"):
+        text += f"; stopped early: {c['stopped_early']}"
+    partial = judged != selected or c.get("narrowed_by") or c.get("stopped_early")
+    return f'<p class="completeness{" partial" if partial else ""}" id="completeness">' + (
+        f"{escape(text)}</p>"
+    )
+
+
+def _failures(failures: list[dict], rootdir: Path, report_dir: Path) -> str:
+    rows = []
+    for f in failures:
+        severity = f.get("severity") or "?"
+        colour = palette.of_severity(severity)
+        finding = escape(f.get("message") or "")
+        more = f.get("findings") or []
+        if len(more) > 1:
+            items = "".join(f"<li>{escape(x.get('message', ''))}</li>" for x in more)
+            finding += f"<details><summary>{len(more)} findings</summary><ul>{items}</ul></details>"
+        rows.append(
+            f'<tr class="failure"><td class="sev {colour}">{escape(severity)}</td>'
+            f"<td>{escape(str(f.get('check', '')))}</td><td>{escape(str(f.get('subject') or ''))}"
+            f"</td><td>{finding}</td><td>{escape(f.get('next_step') or '')}</td>"
+            f"<td>{_runbook(f, rootdir, report_dir)}</td></tr>"
+        )
+    return (
+        '<table class="facts" id="failures"><thead><tr><th>Severity</th><th>Check</th>'
+        "<th>Subject</th><th>Finding</th><th>Next step</th><th>Runbook</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _runbook(failure: dict, rootdir: Path, report_dir: Path) -> str:
+    link = failure.get("runbook") or ""
+    if not link:
+        return ""
+    out = f'<a href="{escape(runbook_href(link, rootdir, report_dir))}">{escape(link)}</a>'
+    book = runbook(failure.get("runbook_id") or link.partition("#")[2])
+    if book is None:
+        return out
+    try:
+        # The runbook's steps travel inside the report: a copied report is self-contained.
+        fragment = runbooks.html_fragment(book.id)
+    except (KeyError, ValueError):  # the runbook cannot be rendered: the link stands
+        return out
+    return out + f'<details class="steps"><summary>steps</summary>{fragment}</details>'
+
+
+def _lists(doc: dict) -> list[str]:
+    out = []
+    for key, title in (
+        ("suite_errors", "The suite could not judge (a defect of the suite)"),
+        ("collection_errors", "Not collected (the suite itself is broken)"),
+    ):
+        if doc.get(key):
+            items = "".join(
+                f"<li>{escape(str(e.get('check') or e.get('nodeid')))}: "
+                f"{escape(e.get('message', ''))}</li>"
+                for e in doc[key]
+            )
+            out.append(f"<h3>{title}</h3><ul>{items}</ul>")
+    if doc.get("platform_red_not_selected"):
+        items = "".join(
+            f"<li>{escape(p.get('check', ''))} ({escape(p.get('effective_severity') or '')}): "
+            f"{escape(p.get('summary') or '')}</li>"
+            for p in doc["platform_red_not_selected"]
+        )
+        out.append(f"<h3>Platform layer red in checks not selected</h3><ul>{items}</ul>")
+    causes = _causes(doc.get("not_judged") or [])
+    if causes:
+        lines = "".join(
+            f'<details class="not-judged"><summary>{escape(c.get("cause", "?"))}: '
+            f"<b>{int(c.get('count', len(c.get('checks') or [])))}</b></summary><ul>"
+            + "".join(f"<li>{escape(str(x))}</li>" for x in c.get("checks") or [])
+            + "</ul></details>"
+            for c in causes
+        )
+        out.append(f'<h3>Not judged</h3><div id="not-judged">{lines}</div>')
+    waivers = (doc.get("waivers") or {}).get("applied") or []
+    if waivers:
+        items = "".join(f"<li>{escape(_waiver(w))}</li>" for w in waivers)
+        out.append(f'<h3>Waived</h3><ul class="waived">{items}</ul>')
+    gate = doc.get("gate")
+    if isinstance(gate, dict):
+        state = (
+            "open" if gate.get("open") else "BLOCKED by " + "; ".join(gate.get("blocked_by") or [])
+        )
+        out.append(f"<p><b>Promote gate:</b> {escape(state)}</p>")
+    if doc.get("problems"):
+        items = "".join(f"<li>{escape(str(p))}</li>" for p in doc["problems"])
+        out.append(f"<h3>The suite's own warnings</h3><ul>{items}</ul>")
+    return out
+
+
+def _causes(entries: list[dict]) -> list[dict]:
+    """Schema 2's one entry per cause; a schema-1 list (one per check) grouped so."""
+    if all("cause" in e for e in entries):
+        return entries
+    grouped: dict[str, list[str]] = {}
+    for e in entries:
+        name = str(e.get("check")) + (f"[{e['subject']}]" if e.get("subject") else "")
+        grouped.setdefault(str(e.get("reason") or "?"), []).append(name)
+    return [{"cause": k, "count": len(v), "checks": v} for k, v in grouped.items()]
+
+
+def _waiver(w) -> str:
+    if isinstance(w, dict):
+        return ", ".join(f"{k}: {v}" for k, v in w.items())
+    return str(w)

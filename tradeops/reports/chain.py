@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tradeops.config import RETENTION_FLOOR_DAYS
 from tradeops.reports.paths import relative
 
 CHAIN_NAME = "chain.jsonl"
@@ -32,6 +33,7 @@ LOCK_NAME = ".chain.lock"
 GENESIS = "0" * 64
 VERSION = 1
 LOCK_TIMEOUT_S = 60.0  # a run waits this long for another run to finish recording
+_TAIL_BLOCK = 1 << 16
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -120,6 +122,39 @@ def read_entries(root: Path) -> list[dict]:
     return entries
 
 
+def tail(root: Path, count: int = 1) -> list[dict]:
+    """The last `count` entries, oldest first, read backwards from the end of the file.
+
+    What appending and the index need (the head hash, the next seq, what was added since
+    the index was last written) costs the same with 10 entries or 50,000. ChainError for
+    a line in that tail that is not a JSON object.
+    """
+    path = root / CHAIN_NAME
+    if count <= 0 or not path.exists():
+        return []
+    with path.open("rb") as handle:
+        end = handle.seek(0, os.SEEK_END)
+        chunk, position = b"", end
+        while position > 0 and chunk.count(b"\n") <= count:
+            step = min(_TAIL_BLOCK, position)
+            position -= step
+            handle.seek(position)
+            chunk = handle.read(step) + chunk
+    lines = [line for line in chunk.split(b"\n") if line.strip()]
+    if position > 0:
+        lines = lines[1:]  # the first line may be cut: it is before the tail anyway
+    entries = []
+    for line in lines[-count:]:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            raise ChainError(f"{path}: a line near its end is not a chain entry")
+        entries.append(entry)
+    return entries
+
+
 def head(entries: list[dict]) -> str:
     """The hash of the last entry (GENESIS for an empty chain)."""
     return entries[-1].get("hash", GENESIS) if entries else GENESIS
@@ -136,7 +171,20 @@ def live_runs(entries: list[dict]) -> list[dict]:
 
 
 def _append(root: Path, entries: list[dict], body: dict) -> dict:
-    entry = {"v": VERSION, "seq": len(entries) + 1, **body, "prev": head(entries)}
+    entry = _append_after(root, entries[-1] if entries else None, body)
+    entries.append(entry)
+    return entry
+
+
+def _append_after(root: Path, last: dict | None, body: dict) -> dict:
+    """Append `body` after the entry `last` (None: the first entry); return the entry."""
+    seq = int(last.get("seq", 0)) + 1 if last else 1
+    entry = {
+        "v": VERSION,
+        "seq": seq,
+        **body,
+        "prev": last.get("hash", GENESIS) if last else GENESIS,
+    }
     entry["hash"] = entry_hash(entry)
     line = json.dumps(entry, sort_keys=True, separators=(",", ":")) + "\n"
     # "a": append-only by construction; fsync so a crash cannot lose an acknowledged entry.
@@ -144,19 +192,22 @@ def _append(root: Path, entries: list[dict], body: dict) -> dict:
         handle.write(line)
         handle.flush()
         os.fsync(handle.fileno())
-    entries.append(entry)
     return entry
 
 
 def append_run(root: Path, files: list[Path], run: dict, now: datetime | None = None) -> dict:
-    """Record one run's files (call under `locked(root)`); return the new entry."""
-    entries = read_entries(root)
+    """Record one run's files (call under `locked(root)`); return the new entry.
+
+    Reads only the chain's last entry (its hash and seq), so it costs the same at any
+    length of history; `verify` still checks every link.
+    """
+    last = tail(root, 1)
     records = [
         {"path": relative(root, f), "sha256": file_sha256(f), "bytes": f.stat().st_size}
         for f in files
     ]
     body = {"action": "add", "at": utc_text(now or datetime.now(UTC)), "run": run, "files": records}
-    return _append(root, entries, body)
+    return _append_after(root, last[0] if last else None, body)
 
 
 def prune(
@@ -164,11 +215,14 @@ def prune(
 ) -> dict | None:
     """Delete runs started more than keep_days ago and record it (call under `locked`).
 
-    A run whose files no longer match the chain is kept: retention must not erase the
-    evidence of tampering. `spare` names a run never pruned (the one just recorded, even
-    with keep_days = 0). Returns the prune entry, or None when nothing was due.
+    Never younger than the floor: whatever keep_days says (a typo of -1 or 0 included),
+    runs of the last RETENTION_FLOOR_DAYS stay. A run whose files no longer match the
+    chain is kept: retention must not erase the evidence of tampering. `spare` names a
+    run never pruned (the one just recorded). Returns the prune entry, or None when
+    nothing was due.
     """
     now = now or datetime.now(UTC)
+    asked, keep_days = keep_days, max(keep_days, RETENTION_FLOOR_DAYS)
     cutoff = now - timedelta(days=keep_days)
     entries = read_entries(root)
     removed, kept = [], []
@@ -191,6 +245,7 @@ def prune(
         "action": "prune",
         "at": utc_text(now),
         "keep_days": keep_days,
+        **({"asked_keep_days": asked} if asked != keep_days else {}),
         "cutoff": utc_text(cutoff),
         "removed": removed,
         "kept_unverified": kept,
@@ -220,6 +275,40 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class Pruned:
+    """What one prune entry says retention removed, and when."""
+
+    at: str
+    keep_days: object
+    runs: list[str]
+    files: int
+    kept_unverified: list[str]
+
+    @classmethod
+    def of(cls, entry: dict) -> Pruned:
+        removed = entry.get("removed") or []
+        runs = list(dict.fromkeys(str(r.get("run", "?")) for r in removed))
+        return cls(
+            str(entry.get("at", "?")),
+            entry.get("keep_days", "?"),
+            runs,
+            len(removed),
+            list(entry.get("kept_unverified") or []),
+        )
+
+    def __str__(self) -> str:
+        text = (
+            f"{self.at}: retention (keep {self.keep_days} days) removed {len(self.runs)} "
+            f"run{'s' if len(self.runs) != 1 else ''} ({self.files} files)"
+        )
+        if self.runs:
+            text += ": " + ", ".join(self.runs)
+        if self.kept_unverified:
+            text += f"; kept {len(self.kept_unverified)} that no longer verify"
+        return text
+
+
+@dataclass(frozen=True)
 class Verification:
     """What `verify` found: intact or not, the problems in order, and what was checked."""
 
@@ -229,6 +318,7 @@ class Verification:
     files: int
     head: str
     notes: list[str] = field(default_factory=list)
+    pruned: list[Pruned] = field(default_factory=list)  # what retention removed, oldest first
 
     @property
     def intact(self) -> bool:
@@ -296,7 +386,8 @@ def verify(root: Path, expect_head: str | None = None) -> Verification:
             else:
                 problems.append(Problem("inserted", rel, "not recorded in the chain"))
         runs = len(live_runs(entries))
-        return Verification(problems, len(entries), runs, len(live), head(entries), notes)
+        pruning = [Pruned.of(e) for e in entries if e.get("action") == "prune"]
+        return Verification(problems, len(entries), runs, len(live), head(entries), notes, pruning)
 
 
 def _link_problems(entries: list[dict]) -> list[Problem]:

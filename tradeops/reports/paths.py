@@ -16,6 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+# The reports root is the manifest's configuration (where the trail lives); kept importable
+# from here for the callers that find it beside the report names.
+from tradeops.config import reports_root as reports_root
+
 KINDS = ("preflight", "full", "slo", "promote-gate")
 # A report file inside the reports root, as the chain records it (POSIX, relative).
 REPORT_NAME = re.compile(
@@ -60,21 +64,6 @@ def report_kind(markexpr: str, args: list[str], rootdir: Path, invocation_dir: P
     if targets and all(t == slo_dir or slo_dir in t.parents for t in targets):
         return "slo"
     return "full"
-
-
-def reports_root(
-    option: str | None, manifest_dir: str | None, manifest_path: Path | None, rootdir: Path
-) -> Path:
-    """--ops-reports-dir, else the manifest's [reports] dir (relative to the manifest), else
-    <rootdir>/reports."""
-    if option:
-        return Path(option).expanduser().resolve()
-    if manifest_dir:
-        path = Path(manifest_dir).expanduser()
-        if not path.is_absolute() and manifest_path is not None:
-            path = manifest_path.parent / path
-        return path.resolve()
-    return (rootdir / "reports").resolve()
 
 
 def reserve(root: Path, kind: str, now: datetime | None = None) -> RunPaths:

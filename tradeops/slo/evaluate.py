@@ -109,19 +109,33 @@ class GateDecision:
 
 
 def gate(results: Iterable[SloResult], insufficient_data_blocks: bool = False) -> GateDecision:
-    """Judge the results as the promote gate does."""
+    """Judge the results as the promote gate does: it opens only on evidence.
+
+    Closed by an exhausted budget, a page-level burn, an SLI that cannot be measured, a
+    `required = true` SLO with insufficient data, and by a run in which no SLI at all
+    could be judged (a gate that opens on nothing proves nothing).
+    """
+    results = list(results)
     blocking: list[Finding] = []
     notes: list[str] = []
     blocked_by: list[str] = []
     for result in results:
         problem = result.problem()
-        if result.blocks_gate(insufficient_data_blocks):
+        if result.blocks_gate(insufficient_data_blocks or result.config.required):
             blocking.append(Finding(problem or result.title, severity=result.severity))
-            blocked_by.append(result.headline())
+            blocked_by.append(
+                f"{result.headline()} (required)"
+                if result.verdict == INSUFFICIENT and result.config.required
+                else result.headline()
+            )
         elif result.verdict == INSUFFICIENT:
             notes.append(f"{problem} (not blocking: [gate] insufficient_data_blocks = false)")
         elif problem:
             notes.append(problem)
+    if not any(r.valid and r.verdict != INSUFFICIENT for r in results) and not blocking:
+        why = "no SLI could be judged: every SLO has insufficient data or no SLO ran"
+        blocking.append(Finding(why))
+        blocked_by.append(why)
     return GateDecision(tuple(blocking), tuple(notes), tuple(blocked_by))
 
 

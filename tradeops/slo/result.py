@@ -135,6 +135,43 @@ class SloResult:
         """A warning-level state that shows in every report but blocks nothing."""
         return self.verdict in (TICKET, WARNING)
 
+    def figures(self) -> dict:
+        """The SLO's figures for machines (the verdict document): no budget figures are
+        claimed where there is too little data to judge."""
+        b = self.budget
+        judged = self.valid and self.verdict != INSUFFICIENT
+        return {
+            "name": self.name,
+            "title": self.title,
+            "severity": self.severity,
+            "objective": self.config.objective,
+            "window_days": self.config.window_days,
+            "required": self.config.required,
+            "eligible": b.eligible,
+            "bad": b.bad,
+            "min_events": b.min_events,
+            "actual": b.actual if judged else None,
+            "budget_total": b.allowed if judged else None,
+            "budget_consumed": b.consumed if judged else None,
+            "budget_remaining": b.remaining if judged else None,
+            "burn": [
+                {
+                    "pair": a.pair,
+                    "severity": a.severity,
+                    "threshold": a.factor,
+                    "long_rate": a.long_rate if judged else None,
+                    "short_rate": a.short_rate if judged else None,
+                    "firing": a.firing and judged,
+                }
+                for a in self.alerts
+            ],
+            "firing": self.firing_pairs if judged else [],
+            "verdict": self.verdict,
+            "problem": self.problem(),
+            "errors": list(self.errors),
+            "notes": list(self.notes),
+        }
+
     def to_json(self) -> dict:
         """Plain JSON: the result rebuilt by from_json judges the same."""
         data = dataclasses.asdict(self)

@@ -52,18 +52,21 @@ def rows(results: Sequence[SloResult]) -> list[tuple[str, ...]]:
 
 def _row(r: SloResult) -> tuple[str, ...]:
     b = r.budget
+    # Too few events (or none measurable) to judge: a budget or burn rate computed from
+    # them is noise ("budget left -99900%"), so only the counts are shown.
+    judged = not r.errors and b.eligible > 0 and r.verdict != INSUFFICIENT
     burns = []
     for alert in r.alerts:
         mark = " !" if alert.firing else ""
-        burns.append(f"{rate(alert.long_rate)}/{rate(alert.short_rate)}{mark}")
+        burns.append(f"{rate(alert.long_rate)}/{rate(alert.short_rate)}{mark}" if judged else "-")
     return (
         r.title,
         percent(r.config.objective),
         days(r.config.window_days),
-        percent(b.actual),
+        percent(b.actual) if judged else "-",
         str(b.eligible),
         str(b.bad),
-        "-" if r.errors or not b.eligible else percent(b.remaining, 0),
+        percent(b.remaining, 0) if judged else "-",
         *burns,
         verdict_text(r),
     )
@@ -116,11 +119,13 @@ def render_text(results: Sequence[SloResult], title: str = "SLOs") -> str:
 def render_html(results: Sequence[SloResult], title: str = "SLOs") -> str:
     """The same table as a self-contained HTML fragment (escaped; inline styles only)."""
     esc = html.escape
-    head = "".join(f'<th style="text-align:left;padding:2px 8px">{esc(h)}</th>' for h in HEADERS)
+    # Dark text: pytest-html greys its body text, and these are the figures people read.
+    cell = "padding:2px 8px;color:#222"
+    head = "".join(f'<th style="text-align:left;{cell}">{esc(h)}</th>' for h in HEADERS)
     body = []
     for r, row in zip(results, rows(results), strict=True):
         colour = _VERDICT_STYLE[r.verdict][1]
-        cells = "".join(f'<td style="padding:2px 8px">{esc(c)}</td>' for c in row[:-1])
+        cells = "".join(f'<td style="{cell}">{esc(c)}</td>' for c in row[:-1])
         cells += f'<td style="padding:2px 8px;color:{colour};font-weight:bold">{esc(row[-1])}</td>'
         body.append(f'<tr data-slo="{esc(r.name)}" data-verdict="{esc(r.verdict)}">{cells}</tr>')
     notes = "".join(

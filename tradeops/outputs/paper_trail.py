@@ -1,55 +1,41 @@
-"""pytest hooks for the paper trail: every operational run leaves a kept, indexed report.
+"""The paper trail's pytest hooks: every operational run leaves a kept, indexed report.
 
-Loaded from the root conftest right after `tradeops.plugin`. On the controller of a run
+Opened by `tradeops.plugin` (`open_paper_trail`). On the controller of a run
 that targets operational checks it reserves reports/<date>/<kind>-<time>-<id>.html,
 points pytest-html and JUnit XML there, adds the severity/layer columns, the verdict and
-a vetted environment, then writes the JSON summary, records the files in the chain,
-applies retention and regenerates reports/index.html. `--html PATH` still wins: the
-report goes there, with its JSON and XML beside it, and is not part of the kept trail.
+a vetted environment, then has `tradeops.outputs.kept` write the verdict document as JSON,
+record the files in the chain, apply retention and regenerate reports/index.html.
+`--html PATH` still wins: the report goes there, with its JSON and XML beside it, and is
+not part of the kept trail.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from pathlib import Path
 
 import pytest
 
-from tradeops.plugin import SESSION, _checks_targeted
-from tradeops.reports import _environment, _html, _machine, _record, chain, paths
+from tradeops._session import SESSION, TRAIL_LINES, checks_targeted
+from tradeops.outputs import _environment, kept
+from tradeops.reports import _html, chain, paths
+from tradeops.runfacts import DOC, ENVIRONMENT, RUN, RUN_INFO, slo_results
 
 TRAIL = pytest.StashKey["PaperTrail"]()
-# SLO figures for the JSON summary: slo/conftest.py's `record_slo` attaches each
-# SloResult.to_json() as this user property (it crosses xdist); the controller gathers
-# them here. The SLO table in the HTML is slo/conftest.py's own results_summary hook.
-SLO_RESULTS = pytest.StashKey[list[dict]]()
-SLO_PROPERTY = "tradeops_slo"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    """--ops-reports-dir: where the kept reports, chain and index live."""
-    group = parser.getgroup("tradeops")
-    group.addoption(
-        "--ops-reports-dir",
-        dest="ops_reports_dir",
-        metavar="DIR",
-        help="keep reports, chain and index here (default: the manifest's [reports] dir, "
-        "else reports/ under the rootdir)",
-    )
+def open_paper_trail(config: pytest.Config) -> None:
+    """On the controller of an operational run, open this run's paper trail.
 
-
-def pytest_configure(config: pytest.Config) -> None:
-    """On the controller of an operational run, open this run's paper trail."""
-    # Deliberately neither tryfirst nor trylast: this runs after tradeops.plugin's tryfirst
-    # configure (the session exists) and before pytest-html's and junitxml's, which read
-    # --html and --junitxml when they configure.
-    config.stash[SLO_RESULTS] = []
+    Called from tradeops.plugin's tryfirst configure, once the session exists and before
+    pytest-html and junitxml configure (they read --html and --junitxml then).
+    """
     if hasattr(config, "workerinput"):
         return
-    if config.option.collectonly or not _checks_targeted(config):
+    if config.option.collectonly or not checks_targeted(config):
         # No trail: only a --html the user typed stands (not a default set by another plugin).
-        config.option.htmlpath = getattr(config.known_args_namespace, "htmlpath", None)
+        if hasattr(config.option, "htmlpath"):
+            config.option.htmlpath = getattr(config.known_args_namespace, "htmlpath", None)
         return
     trail = PaperTrail.open(config)
     config.stash[TRAIL] = trail
@@ -67,8 +53,7 @@ class PaperTrail:
         self.root = root  # None: --html chose the place, so not part of the kept trail
         self.user_xml = user_xml
         self.environment: dict[str, str] = {}
-        self.data: dict | None = None
-        self.recorded: _record.Recorded | None = None
+        self.recorded: kept.Recorded | None = None
         self.error: str | None = None
         self._metadata_snapshot: dict | None = None
         self._html_report = None
@@ -95,6 +80,7 @@ class PaperTrail:
                 manifest.reports.dir if manifest else None,
                 manifest.path if manifest else None,
                 config.rootpath,
+                sandbox=ops.sandbox is not None,  # a drill keeps its own trail
             )
             try:
                 run = paths.reserve(root, kind)
@@ -108,7 +94,18 @@ class PaperTrail:
             option.xmlpath = user_xml
         else:
             option.xmlpath = str(run.xml)
+        config.stash[RUN_INFO] = {
+            "id": run.run_id,
+            "kind": run.kind,
+            "report": run.html.name,
+            "junit": run.xml.name,
+        }
         return cls(config, run, root, Path(user_xml).resolve() if user_xml else None)
+
+    @property
+    def data(self) -> dict | None:
+        """The run's verdict document, once tradeops.plugin has built it."""
+        return self.config.stash.get(DOC, None)
 
     # -- the environment: vetted fields only, on the controller, and kept that way --------
 
@@ -117,6 +114,7 @@ class PaperTrail:
         self.environment = _environment.environment(
             self.config, self.config.stash[SESSION], self.run
         )
+        self.config.stash[ENVIRONMENT] = self.environment
         metadata = _metadata(self.config)
         if metadata is not None:
             # In place: pytest-html holds a reference to this very dict.
@@ -136,17 +134,6 @@ class PaperTrail:
             metadata.clear()
             metadata.update(self._metadata_snapshot)
         return result
-
-    # -- SLO figures -----------------------------------------------------------------------
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Gather SLO results from the reports (workers' included) for the JSON."""
-        if report.when != "teardown":  # user_properties are complete by teardown
-            return
-        for key, value in getattr(report, "user_properties", ()):
-            if key == SLO_PROPERTY:
-                raw = json.loads(value) if isinstance(value, str) else dict(value)
-                self.config.stash[SLO_RESULTS].append(_machine.slo_figures(raw))
 
     # -- pytest-html ---------------------------------------------------------------------
 
@@ -172,82 +159,73 @@ class PaperTrail:
         self, prefix: list, summary: list, postfix: list, session: pytest.Session
     ) -> None:
         """Lead the summary with the verdict, failures and what was not judged."""
-        # tryfirst: the verdict leads; slo/conftest.py appends the SLO table after it.
+        # tryfirst: the verdict leads, the SLO table follows it.
         if self.data is None:
             return
         if self._html_report is not None:
-            verdict = self.data["verdict"].upper()
+            verdict = self.data["verdict"].upper().replace("_", " ")
             top = self.data["highest_severity"]
             self._html_report.title = f"{verdict}{f' {top}' if top else ''}: " + (
                 self._html_report.title
             )
         prefix.append(_html.summary_block(self.data, self.config.rootpath, self.run.html.parent))
+        from tradeops.slo.report import html_fragment
+
+        results = slo_results(self.config.stash[RUN])
+        prefix.append(html_fragment(results, self.data.get("gate")))
 
     # -- the end: outputs, chain, retention, index ---------------------------------------
 
     @pytest.hookimpl(wrapper=True, trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int):
         """Hold the chain's lock while the reports are written, then record them."""
-        # trylast wrapper: innermost, so pytest-html and junitxml write inside it and the
-        # terminal summary (an outer wrapper) comes after the recording.
-        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        # trylast wrapper: innermost, so pytest-html and junitxml write inside it; the
+        # verdict document was built by tradeops.plugin's tryfirst sessionfinish.
         with contextlib.ExitStack() as stack:
             try:
                 if self.root is not None:
                     stack.enter_context(chain.locked(self.root))
-                if reporter is not None:
-                    self.data = _machine.summary(
-                        reporter,
-                        self.config.stash[SESSION],
-                        self.run,
-                        self.environment,
-                        self.config.stash[SLO_RESULTS],
-                        session.exitstatus,
-                    )
             except Exception as exc:  # the run's own verdict must still be reported
                 self.error = f"{type(exc).__name__}: {exc}"
             result = yield
             if self.data is not None and self.error is None:
                 try:
-                    # Read after the yield: tradeops.plugin maps failures to its own codes.
-                    self.data["run"]["exit_status"] = int(session.exitstatus)
-                    self.recorded = _record.record(
+                    self.recorded = kept.record(
                         self.root, self.run, self.data, self.config.stash[SESSION], self.user_xml
                     )
                 except Exception as exc:
                     self.error = f"{type(exc).__name__}: {exc}"
+            self._trail_lines()
         return result
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_terminal_summary(self, terminalreporter) -> None:
-        """Say where the report went and what the chain now ends with."""
-        tr = terminalreporter
+    def _trail_lines(self) -> None:
+        """Where the report went and what the chain now ends with, for the verdict block."""
+        lines = self.config.stash[TRAIL_LINES]
         if self.error is not None:
-            tr.write_line(f"tradeops paper trail NOT recorded: {self.error}", red=True, bold=True)
+            lines.append(f"tradeops paper trail NOT recorded: {self.error}")
             return
         done = self.recorded
         if done is None:
             return
         names = ", ".join(f.name for f in done.files)
-        tr.write_line(f"tradeops report: {names} in {self.run.html.parent}")
+        lines.append(f"tradeops report: {names} in {self.run.html.parent}")
         if done.entry is not None:
-            tr.write_line(
+            lines.append(
                 f"tradeops paper trail: chain entry #{done.entry['seq']}, head "
                 f"{done.entry['hash'][:12]}; index {done.index}"
             )
         if done.pruned is not None:
             gone = {r["run"] for r in done.pruned["removed"]}
-            kept = done.pruned["kept_unverified"]
-            tr.write_line(
+            unverified = done.pruned["kept_unverified"]
+            lines.append(
                 f"tradeops retention: removed {len(gone)} run(s) older than "
                 f"{done.pruned['keep_days']} days (recorded in the chain)"
-                + (f"; kept {len(kept)} that no longer verify" if kept else "")
+                + (f"; kept {len(unverified)} that no longer verify" if unverified else "")
             )
         for path in done.scrubbed or []:
-            tr.write_line(
+            lines.append(
                 f"tradeops: a token was found in {path.name} and redacted: a check "
-                "or connector put a secret in a message; report this bug",
-                red=True,
+                "or connector put a secret in a message; report this bug"
             )
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:

@@ -1,6 +1,6 @@
-"""After the reports are written: scrub, record in the chain, apply retention, re-index.
+"""The kept report: the run's JSON beside its HTML and JUnit, the chain, retention, index.
 
-Runs on the controller, inside the plugin's sessionfinish wrapper, while it holds the
+Runs on the controller, inside the paper trail's sessionfinish wrapper, while it holds the
 chain's exclusive lock, so a concurrent `verify` never sees a run half-recorded.
 """
 
@@ -10,10 +10,13 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from tradeops import verdict
 from tradeops._session import OpsSession
-from tradeops.reports import _machine, chain, index
+from tradeops.outputs.json_file import write_atomically
+from tradeops.reports import chain, index
 from tradeops.reports.paths import RunPaths
 
+NAME = "kept"
 REDACTED = "[redacted]"
 _MIN_SECRET_LEN = 8  # shorter "tokens" would match innocent text; real ones are far longer
 
@@ -58,7 +61,7 @@ def scrub(files: list[Path], secrets: list[str]) -> list[Path]:
 
 def outputs(run: RunPaths, data: dict, user_xml: Path | None) -> list[Path]:
     """Write the JSON summary (and copy a --junitxml elsewhere); the run's files in order."""
-    _machine.write(run.json, data)
+    write_atomically(run.json, data)
     if user_xml is not None and user_xml.is_file() and user_xml.resolve() != run.xml:
         shutil.copyfile(user_xml, run.xml)
     files = [run.html] if run.html.is_file() and run.html.stat().st_size else []
@@ -73,7 +76,7 @@ def record(
     done = Recorded(files, scrubbed=scrub(files, secret_values(ops)))
     if root is None:  # --html chose the place: beside it, not in the kept trail
         return done
-    done.entry = chain.append_run(root, files, _machine.chain_run(data))
+    done.entry = chain.append_run(root, files, verdict.chain_run(data))
     keep_days = ops.manifest.reports.keep_days if ops.manifest is not None else None
     if keep_days is not None:
         done.pruned = chain.prune(root, keep_days, spare=run.run_id)

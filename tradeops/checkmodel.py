@@ -1,9 +1,19 @@
-"""How a check's outcome reads to an operator: severity first, then what, where, next step."""
+"""The check model: what a check is (layer, severity, runbook) and what its outcome means.
+
+Defined once, imported by the plugin, the verdict and every output. A check's metadata and
+outcome travel from xdist workers to the controller as one JSON user property
+(`PROPERTY`), so every output reads the same facts.
+
+Outcomes: passed, failed and error (the platform is at fault: a finding or a connector's
+PlatformError), skipped (not judged, with a reason), waived (a failure a manifest waiver
+covers), and suite_error (an unexpected exception: a defect of the suite, never reported
+as a platform fault).
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pytest
 
@@ -11,10 +21,34 @@ from tradeops.connectors.errors import PlatformError
 from tradeops.findings import SEVERITIES, CheckFailed, Finding, highest
 from tradeops.runbooks import runbook
 
+__all__ = [
+    "LAYERS",
+    "LAYER_ORDER",
+    "OUTCOMES",
+    "PROPERTY",
+    "SEVERITIES",
+    "CheckMeta",
+    "effective_severity",
+    "findings_of",
+    "layer_rank",
+    "one_line",
+]
+
 LAYERS = ("platform", "strategy", "portfolio")
 # SLO checks (slo/) are not a health layer: they read history, and sort after the layers.
+LAYER_ORDER = (*LAYERS, "slo")
 SLO_MARKERS = ("slo", "promote_gate")
+OUTCOMES = ("passed", "failed", "error", "skipped", "waived", "suite_error")
+FAILED = ("failed", "error")  # the platform is at fault
 PROPERTY = "tradeops"  # the user_properties key that carries CheckMeta across xdist
+SLO_PROPERTY = "tradeops_slo"  # one SloResult.to_json(), recorded by an SLO check
+GATE_PROPERTY = "tradeops_slo_gate"  # the promote gate ran in this item
+SLO_HISTORY_PROPERTY = "tradeops_slo_history"  # {name: [{"at", "remaining"}]} for pictures
+
+
+def layer_rank(layer: str | None) -> int:
+    """Bottom-up order: platform, strategy, portfolio, slo; anything else last."""
+    return LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER)
 
 
 @dataclass(frozen=True)
@@ -29,6 +63,7 @@ class CheckMeta:
     outcome: str = ""
     effective_severity: str | None = None
     summary: str = ""
+    findings: list[dict] = field(default_factory=list)
 
     @classmethod
     def of(cls, item: pytest.Item) -> CheckMeta:
@@ -44,6 +79,11 @@ class CheckMeta:
             runbook=_marker_value(book, "id"),
         )
 
+    @property
+    def name(self) -> str:
+        """`check[subject]`, as the verdict lists it."""
+        return f"{self.check}[{self.subject}]" if self.subject else self.check
+
     def problems(self) -> list[str]:
         """Why this check is not a valid check (missing or wrong markers)."""
         out = []
@@ -56,6 +96,9 @@ class CheckMeta:
         if self.layer is None:
             out.append("needs a layer marker: platform, strategy, portfolio (or slo)")
         return out
+
+    def with_outcome(self, **changes: object) -> CheckMeta:
+        return CheckMeta(**{**asdict(self), **changes})
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -99,23 +142,14 @@ def effective_severity(meta: CheckMeta, findings: list[Finding] | None) -> str |
     return highest(f.severity or meta.severity for f in findings)
 
 
-def render_failure(meta: CheckMeta, severity: str | None, findings: list[Finding]) -> str:
-    """The failure text: severity and check first, then each finding, then the next step."""
-    subject = f"[{meta.subject}]" if meta.subject else ""
-    count = f"{len(findings)} finding{'s' if len(findings) != 1 else ''}"
-    lines = [f"{severity} {meta.check}{subject} FAILED: {count}"]
-    for f in findings:
-        mark = f" ({f.severity})" if f.severity and f.severity != severity else ""
-        lines.append(f"  - {f}{mark}")
-    lines += next_step_lines(meta)
-    return "\n".join(lines)
-
-
-def next_step_lines(meta: CheckMeta) -> list[str]:
-    book = runbook(meta.runbook) if meta.runbook else None
-    if book is None:
-        return []
-    return [f"  next step: {book.next_step}", f"  runbook: {book.link}"]
+def finding_record(finding: Finding, default_severity: str | None) -> dict:
+    """One finding as the verdict document carries it: flat, every place a field."""
+    return {
+        "severity": finding.severity or default_severity,
+        "message": str(finding),
+        "what": finding.what,
+        **asdict(finding.where),
+    }
 
 
 def one_line(findings: list[Finding] | None, fallback: str) -> str:
@@ -124,50 +158,3 @@ def one_line(findings: list[Finding] | None, fallback: str) -> str:
         return fallback
     more = f" (+{len(findings) - 1} more)" if len(findings) > 1 else ""
     return f"{findings[0]}{more}"
-
-
-def write_verdict(tr, ops, summary: dict) -> None:
-    """The terminal's last word: GREEN, or RED led by the highest severity, each failure
-    with its next step and runbook, then what was not judged and why."""
-    tr.write_sep("=", "tradeops verdict", bold=True)
-    if ops.sandbox is not None:
-        tr.write_line(f"platform: sandbox scenario {ops.sandbox.scenario_name!r}")
-    elif ops.manifest is not None:
-        tr.write_line(f"platform: {ops.manifest.path}")
-    checks = summary["checks"]
-    failed = [c for c in checks if c["outcome"] in ("failed", "error")]
-    observed = summary["platform_red_not_selected"]
-    if summary["verdict"] == "green":
-        tr.write_line("GREEN: no check failed", green=True, bold=True)
-    else:
-        counted = [*failed, *observed]
-        counts = {s: sum(c["effective_severity"] == s for c in counted) for s in SEVERITIES}
-        detail = ", ".join(f"{s}: {n}" for s, n in counts.items() if n)
-        tr.write_line(
-            f"RED: highest severity {summary['highest_severity'] or 'P?'}: "
-            f"{len(counted)} check(s) failed ({detail})",
-            red=True,
-            bold=True,
-        )
-        for check in sorted(failed, key=lambda c: c["effective_severity"] or "P9"):
-            meta = CheckMeta(**{k: v for k, v in check.items() if k != "nodeid"})
-            subject = f"[{meta.subject}]" if meta.subject else ""
-            tr.write_line(
-                f"{meta.effective_severity} {meta.check}{subject}: {meta.summary}", red=True
-            )
-            for line in next_step_lines(meta):
-                tr.write_line(f"  {line.strip()}")
-        for check in observed:
-            tr.write_line(
-                f"{check['effective_severity']} {check['check']} (layer 1, not "
-                f"selected in this run): {check['summary']}",
-                red=True,
-            )
-            tr.write_line("  next step: run `pytest -m platform` for the findings and runbook")
-    for problem in ops.problems:
-        tr.write_line(f"warning: {problem}", yellow=True)
-    unreliable = [c for c in checks if c["summary"].startswith("unreliable")]
-    if unreliable:
-        tr.write_line(
-            f"{len(unreliable)} check(s) not judged: {unreliable[0]['summary']}", yellow=True
-        )

@@ -100,7 +100,8 @@ def environment(config: pytest.Config, ops: OpsSession, run: RunPaths) -> dict[s
         env["Brokers"] = "; ".join(
             f"{b.name} {safe_url(b.url)} (accounts: {len(b.accounts)})" for b in manifest.brokers
         )
-        env["Event store"] = str(Path(manifest.event_store.path).resolve())
+        # absolute(), not resolve(): a symlink loop must reach the store check, not crash here.
+        env["Event store"] = str(Path(manifest.event_store.path).absolute())
     if ops.sandbox is not None:
         env["Sandbox scenario"] = str(getattr(ops.sandbox, "scenario_name", "?"))
     if ops.now_ms:
