@@ -55,7 +55,7 @@ def test_no_gaps(strategy, live_runs, live_gaps):
             f"lost events: run_seq {gap.missing_from}..{gap.missing_to} missing",
             _here(strategy, run, gap.seq_after),
         )
-        for gap in live_gaps.get(run.run_id, [])
+        for gap in live_gaps(run.run_id)
     )
 
 
@@ -72,7 +72,7 @@ def test_stale_detector_agrees(strategy, live_runs, live_stale_detections, manif
     # The same allowance as the stale-detection-latency SLO: one setting, one meaning.
     grace_s = manifest.slo["stale_detection_latency"].threshold_s or 0.0
     last = run.last_alive_ts
-    fired = [d for d in live_stale_detections.get(run.run_id, []) if d.ts >= last]
+    fired = [d for d in live_stale_detections(run.run_id) if d.ts >= last]
     age_s = run.heartbeat_age_s(now_ms)
     if age_s > threshold_s + grace_s and not fired:
         expect_none(
@@ -126,6 +126,8 @@ def test_tracking_backtest(strategy, backtests, tracking_stats, account_summary,
     if promised is None:
         pytest.skip("insufficient data: the control plane gives no backtest for it")
     paper = tracking_stats.get(strategy.strategy_id, NO_TRADES)
+    if isinstance(paper, Exception):
+        raise paper  # a bad TRADE_CLOSED row in the window: the store's error
     if paper.trades < cfg.min_trades:
         pytest.skip(
             f"insufficient data: {paper.trades} closed trades in {cfg.window_days:.0f} "

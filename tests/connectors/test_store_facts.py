@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.connectors.test_store_books import HOUR, closed
 from tests.storebuilder import NOW_MS, StoreBuilder
 from tradeops.connectors._store_facts import (
@@ -10,6 +12,7 @@ from tradeops.connectors._store_facts import (
     by_strategy,
     trade_stats_by_strategy,
 )
+from tradeops.connectors.errors import StoreValueError
 from tradeops.connectors.event_store import EventStore
 
 OTHER = "tf-gbpusd-02"
@@ -26,7 +29,6 @@ def _mixed_store(tmp_path) -> EventStore:
         closed(b, "r-2", pl, NOW_MS - 3 * HOUR + k * 1000)
         closed(b, "r-9", str(-3 * k + 4), NOW_MS - 3 * HOUR + k * 1000 + 500)
     closed(b, "r-old", "5", NOW_MS - 99 * HOUR)  # before the window
-    b.event("TRADE_CLOSED", run_id="r-1", payload="{not json")
     closed(b, "r-1", "-3", NOW_MS - 500)
     return EventStore(b.write())
 
@@ -63,3 +65,19 @@ def test_grouped_gaps_equal_the_per_run_ones(tmp_path):
     grouped = by_run(store.gaps(["r-1", "r-2", "r-3"]))
     for run_id in ("r-1", "r-2", "r-3"):
         assert grouped.get(run_id, []) == store.gaps([run_id]), run_id
+
+
+def test_a_bad_row_gives_that_strategy_the_error_trade_stats_raises(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.run_started("r-1", ts=NOW_MS - HOUR).run_started("r-9", strategy_id=OTHER, ts=NOW_MS - HOUR)
+    closed(b, "r-1", "5", NOW_MS - 2000)
+    b.event("TRADE_CLOSED", ts=NOW_MS - 1000, run_id="r-1", payload="{not json")
+    closed(b, "r-9", "7", NOW_MS - 900)
+    store = EventStore(b.write())
+    since = NOW_MS - 2 * HOUR
+    grouped = trade_stats_by_strategy(store, since)
+    with pytest.raises(StoreValueError) as raised:
+        store.trade_stats("mr-eurusd-01", since)
+    assert isinstance(grouped["mr-eurusd-01"], StoreValueError)
+    assert str(grouped["mr-eurusd-01"]) == str(raised.value)
+    assert grouped[OTHER] == store.trade_stats(OTHER, since)

@@ -14,7 +14,8 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, TypeVar
 
 from tradeops.connectors._store_books import TradeStats
-from tradeops.connectors._store_sql import field
+from tradeops.connectors._store_sql import field, row_problem, ts_problem
+from tradeops.connectors.errors import StoreValueError
 
 if TYPE_CHECKING:
     from tradeops.connectors.event_store import EventStore
@@ -49,16 +50,35 @@ WHERE type = 'RUN_STARTED' AND ts >= :since AND strategy_id IS NOT NULL
 GROUP BY strategy_id
 """
 
+# The first bad TRADE_CLOSED row per strategy (as _store_books' _CLOSED_BAD, grouped): a
+# strategy with one gets its StoreValueError, never figures computed without that row.
+FIRST_BAD_CLOSED_BY_STRATEGY = f"""
+SELECT strategy_id, MIN(seq), problem FROM (
+  SELECT strategy_id, seq,
+         coalesce({ts_problem()}, {row_problem((("realized_pl", "decimal"),))}) AS problem
+  FROM events WHERE type = 'TRADE_CLOSED' AND ts >= :since AND strategy_id IS NOT NULL
+) WHERE problem != '' GROUP BY strategy_id
+"""
+
 NO_TRADES = TradeStats(0, 0, 0.0, 0, 0)
 
 
-def trade_stats_by_strategy(store: EventStore, since_ms: int) -> dict[str, TradeStats]:
-    """strategy id -> its TRADE_CLOSED statistics since a time (as `store.trade_stats`).
+def trade_stats_by_strategy(
+    store: EventStore, since_ms: int
+) -> dict[str, TradeStats | StoreValueError]:
+    """strategy id -> its TRADE_CLOSED statistics since a time (as `store.trade_stats`),
+    or the StoreValueError `store.trade_stats` would raise for it (a bad row): raise it.
 
     A strategy absent from the mapping has no closed trade and no run in the window:
     look it up with `.get(strategy_id, NO_TRADES)`.
     """
     params = {"since": since_ms}
+    bad = {
+        strategy: StoreValueError(store.path, seq, "TRADE_CLOSED", _field_of(problem), problem)
+        for strategy, seq, problem in store._rows(
+            FIRST_BAD_CLOSED_BY_STRATEGY, store._checked(params)
+        )
+    }
     days = dict(store._rows(DAYS_BY_STRATEGY, params))
     stats = {
         strategy: TradeStats(trades, wins, total, days.get(strategy, 0), drawdown)
@@ -66,7 +86,12 @@ def trade_stats_by_strategy(store: EventStore, since_ms: int) -> dict[str, Trade
     }
     for strategy, traded_days in days.items():
         stats.setdefault(strategy, TradeStats(0, 0, 0, traded_days, 0))
-    return stats
+    return {**stats, **bad}
+
+
+def _field_of(problem: str) -> str:
+    """The field a problem text names (as EventStore._raise reads it)."""
+    return problem.split("`")[1] if "`" in problem else "payload"
 
 
 def by_strategy(records: list[T]) -> dict[str | None, list[T]]:
