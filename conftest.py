@@ -54,8 +54,8 @@ def event_store(manifest: Manifest) -> Iterator[EventStore]:
 @pytest.fixture(scope="session")
 def control_plane(manifest: Manifest) -> Iterator[ControlPlane]:
     """The control plane API client (GET only)."""
-    cp = manifest.control_plane
-    client = ControlPlane(cp.url, cp.token, cp.timeout_s)
+    skew_s = manifest.thresholds.clock_skew_max_s
+    client = ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
     yield client
     client.close()
 
@@ -63,7 +63,8 @@ def control_plane(manifest: Manifest) -> Iterator[ControlPlane]:
 @pytest.fixture(scope="session")
 def brokers(manifest: Manifest) -> Iterator[dict[str, OandaBroker]]:
     """One OANDA client per configured broker, by broker name."""
-    clients = {b.name: OandaBroker(b.name, b.url, b.token, b.timeout_s) for b in manifest.brokers}
+    skew_s = manifest.thresholds.clock_skew_max_s
+    clients = {b.name: OandaBroker.from_config(b, clock_skew_s=skew_s) for b in manifest.brokers}
     yield clients
     for client in clients.values():
         client.close()

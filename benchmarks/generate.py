@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from tradeops.sandbox.generator import StoreParams, build_platform_data, estimate_events
+from tradeops.sandbox.store.generator import StoreParams, build_platform_data, estimate_events
 
 SIZES = {
     "small": StoreParams(days=7, strategies=9),

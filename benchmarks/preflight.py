@@ -88,7 +88,7 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     args = parser.parse_args()
 
-    from tradeops.sandbox.generator import StoreParams
+    from tradeops.sandbox import StoreParams
     from tradeops.sandbox.platform import Sandbox
 
     started = time.perf_counter()

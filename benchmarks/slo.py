@@ -33,8 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeops.sandbox.generator import StoreParams, build_platform_data, estimate_events
 from tradeops.sandbox.scenarios import BROKERS
+from tradeops.sandbox.store.generator import StoreParams, build_platform_data, estimate_events
 from tradeops.slo.history import ProbeHistory
 
 SIZES = {
@@ -91,7 +91,7 @@ def start_broker(meta: dict, where: Path, token: str):
     accounts = [a for group in BROKERS.values() for a in group]
     env = {**os.environ, "TRADEOPS_SANDBOX_BROKER_TOKENS": json.dumps({token: accounts})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradeops.sandbox.broker", "--config", str(config)],
+        [sys.executable, "-m", "tradeops.sandbox.oanda.broker", "--config", str(config)],
         stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         env=env,

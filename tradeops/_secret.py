@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class Secret:
     """Holds a bearer token; repr/str/format show only the env var it came from."""
 
     __slots__ = ("_source", "_value")
 
+    # Every token this process was given, so a connector can scrub all of them (a control
+    # plane may echo the broker's token): see tradeops.connectors._http.scrub.
+    _known: ClassVar[set[str]] = set()
+
     def __init__(self, value: str, source: str = "env") -> None:
         self._value = value
         self._source = source
+        if value:
+            Secret._known.add(value)
+
+    @staticmethod
+    def every() -> list[str]:
+        """Every token value seen by this process, longest first (so none is half-scrubbed)."""
+        return sorted(Secret._known, key=len, reverse=True)
 
     def reveal(self) -> str:
         """The token itself, for an Authorization header and nothing else."""

@@ -62,7 +62,7 @@ class OpsSession:
     now_ms: int = 0
     as_of_ms: int | None = None  # --ops-as-of: SLOs are judged as of this past instant
     verdict: PlatformVerdict | None = None
-    sandbox: object | None = None  # tradeops.sandbox.platform.Sandbox, imported lazily
+    sandbox: object | None = None  # tradeops.sandbox.Sandbox, imported lazily
     problems: list[str] = field(default_factory=list)
 
     def to_workerinput(self) -> dict:
@@ -186,9 +186,8 @@ def _as_of(value: str | None) -> int | None:
 
 def _start_sandbox(config: pytest.Config, scenario: str):
     # Imported here: an operational run against a real platform never loads the sandbox.
-    from tradeops.sandbox.generator import StoreParams
-    from tradeops.sandbox.platform import Sandbox, SandboxError
-    from tradeops.sandbox.scenarios import scenario as find_scenario
+    from tradeops.sandbox import Sandbox, SandboxError, StoreParams
+    from tradeops.sandbox import scenario as find_scenario
 
     try:
         find_scenario(scenario)

@@ -69,7 +69,7 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int | None:
 
 def _expected_strategies(config: pytest.Config) -> int | None:
     if config.getoption("ops_sandbox"):
-        from tradeops.sandbox.generator import StoreParams
+        from tradeops.sandbox import StoreParams
 
         return config.getoption("ops_sandbox_strategies") or StoreParams().strategies
     path = find_manifest(config.getoption("ops_config"), os.environ, Path.cwd())

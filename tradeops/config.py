@@ -62,6 +62,7 @@ class ControlPlaneConfig:
     url: str = field(metadata=URL)
     token_env: str | None = field(default=None, metadata=NOT_EMPTY)
     timeout_s: float = field(default=5.0, metadata=TIMEOUT)
+    max_answer_mb: float = field(default=10.0, metadata=POSITIVE)
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
@@ -78,6 +79,7 @@ class BrokerConfig:
     token_env: str = field(metadata=NOT_EMPTY)
     accounts: list[str] = field(metadata=ACCOUNTS)
     timeout_s: float = field(default=5.0, metadata=TIMEOUT)
+    max_answer_mb: float = field(default=10.0, metadata=POSITIVE)
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 

@@ -183,9 +183,9 @@ def platform(request, tmp_path) -> Iterator[Platform]:
     }
     processes = []
     try:
-        cp, cp_port = start("control_plane", config, server_env)
+        cp, cp_port = start("servers.control_plane", config, server_env)
         processes.append(cp)
-        broker, broker_port = start("broker", config, server_env)
+        broker, broker_port = start("oanda.broker", config, server_env)
         processes.append(broker)
         manifest = tmp_path / "ops.toml"
         manifest.write_text(f"""

@@ -33,7 +33,7 @@ from tests.sandbox.conftest import (
 from tradeops._secret import Secret
 from tradeops.connectors.errors import BrokerError
 from tradeops.connectors.oanda import AccountSummary, OandaBroker, Position
-from tradeops.sandbox._oanda_render import Book
+from tradeops.sandbox.oanda._render import Book
 
 NAME = "oanda-test"
 TOKEN = new_token()
@@ -325,7 +325,7 @@ def test_a_5xx_is_a_server_error_with_oanda_message(canned):
     with canned_broker(canned, "down") as client:
         error = failure(client, "summary", ACCOUNT_A)
     assert error.kind == "server"
-    assert "server error (503): Service Unavailable" in str(error)
+    assert "server error (503) after 1 retry: Service Unavailable" in str(error)
 
 
 def test_an_answer_that_is_not_json_is_malformed(canned):

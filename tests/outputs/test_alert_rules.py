@@ -96,7 +96,7 @@ def test_the_manifests_objectives_windows_and_runbook_url_are_the_rules(tmp_path
 @pytest.mark.parametrize(
     ("manifest", "says"),
     [
-        ("[slo.run_success]\nobjective = 1.5\n", "objective: must be between 0 and 1"),
+        ("[slo.run_success]\nobjective = 1.5\n", "objective: must be strictly between 0 and 1"),
         ("[slo.nonsense]\nobjective = 0.9\n", "unknown SLO [slo.nonsense]"),
         ("[slo\n", "not valid TOML"),
     ],

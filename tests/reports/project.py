@@ -137,7 +137,7 @@ def healthy_platform() -> tuple[str, dict[str, str]]:
     for real, is green, and a run whose fake checks pass is a green run.
     """
     if not _HEALTHY:
-        from tradeops.sandbox.generator import StoreParams
+        from tradeops.sandbox import StoreParams
         from tradeops.sandbox.platform import BROKER_TOKEN_ENV, CONTROL_TOKEN_ENV, Sandbox
 
         sandbox = Sandbox("healthy", params=StoreParams(days=3), cache_dir=REPO / ".cache-tests")

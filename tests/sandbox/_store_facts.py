@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sandbox._ledger_facts import fill_mismatch, ledger, pnl, schema, snapshots
-from tradeops.sandbox.generator import BuildResult
+from tradeops.sandbox.store.generator import BuildResult
 
 DAY_MS = 86_400_000
 REQUIRED = {

@@ -201,11 +201,11 @@ def write_sandbox(
 
 
 def launch(config: Path, tokens: dict[str, list[str]]) -> subprocess.Popen:
-    """Start `python -m tradeops.sandbox.broker --config CONFIG`, stderr to broker.log."""
+    """Start `python -m tradeops.sandbox.oanda.broker --config CONFIG`, stderr to broker.log."""
     env = {**os.environ, "TRADEOPS_SANDBOX_BROKER_TOKENS": json.dumps(tokens)}
     with open(config.parent / "broker.log", "w") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "tradeops.sandbox.broker", "--config", str(config)],
+            [sys.executable, "-m", "tradeops.sandbox.oanda.broker", "--config", str(config)],
             stdout=subprocess.PIPE,
             stderr=log,
             stdin=subprocess.DEVNULL,

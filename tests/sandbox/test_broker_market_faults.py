@@ -21,8 +21,8 @@ from tests.sandbox.conftest import (
     start_broker,
     write_sandbox,
 )
-from tradeops.sandbox._oanda_prices import market_open, quote
-from tradeops.sandbox._oanda_render import Book
+from tradeops.sandbox.oanda._prices import market_open, quote
+from tradeops.sandbox.oanda._render import Book
 
 WEDNESDAY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)

@@ -33,8 +33,8 @@ from tests.sandbox.conftest import (
     start_broker,
     write_sandbox,
 )
-from tradeops.sandbox._oanda_prices import last_close, market_open, quote
-from tradeops.sandbox._oanda_render import Book
+from tradeops.sandbox.oanda._prices import last_close, market_open, quote
+from tradeops.sandbox.oanda._render import Book
 
 WEDNESDAY = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
 SATURDAY = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -287,7 +287,8 @@ def test_unrealized_pl_and_margin_are_in_usd_at_the_given_instant():
 
 _PARENT = """
 import subprocess, sys, time
-child = subprocess.Popen([sys.executable, "-m", "tradeops.sandbox.broker", "--config", sys.argv[1]],
+broker = "tradeops.sandbox.oanda.broker"
+child = subprocess.Popen([sys.executable, "-m", broker, "--config", sys.argv[1]],
                          stdout=subprocess.PIPE, text=True)
 print(child.pid, child.stdout.readline().strip(), flush=True)
 time.sleep(60)

@@ -114,7 +114,7 @@ def start(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., st
         env = {k: v for k, v in os.environ.items() if k != "TRADEOPS_SANDBOX_CONTROL_TOKEN"}
         if token:
             env["TRADEOPS_SANDBOX_CONTROL_TOKEN"] = token
-        command = [sys.executable, "-m", "tradeops.sandbox.control_plane"]
+        command = [sys.executable, "-m", "tradeops.sandbox.servers.control_plane"]
         process = subprocess.Popen(
             [*command, "--config", str(directory / "sandbox.json")],
             stdout=subprocess.PIPE,
@@ -270,7 +270,7 @@ def test_sigterm_stops_the_server(tmp_path: Path) -> None:
     config = tmp_path / "sandbox.json"
     config.write_text(json.dumps({"store": str(store), "strategies": "x", "brokers": {}}))
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradeops.sandbox.control_plane", "--config", str(config)],
+        [sys.executable, "-m", "tradeops.sandbox.servers.control_plane", "--config", str(config)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -293,7 +293,7 @@ def _running(pid: int) -> bool:
 
 _ORPHANER = """
 import subprocess, sys
-child = subprocess.Popen([sys.executable, "-m", "tradeops.sandbox.control_plane",
+child = subprocess.Popen([sys.executable, "-m", "tradeops.sandbox.servers.control_plane",
                           "--config", sys.argv[1]], stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True)
 print(child.stdout.readline().strip(), child.pid, flush=True)
@@ -325,7 +325,7 @@ def test_the_server_exits_when_its_parent_is_gone(tmp_path: Path) -> None:
 
 def test_the_server_imports_nothing_from_the_suite() -> None:
     probe = (
-        "import json, sys, tradeops.sandbox.control_plane; "
+        "import json, sys, tradeops.sandbox.servers.control_plane; "
         "print(json.dumps(sorted(n for n in sys.modules if n.startswith(('tradeops', 'httpx')))))"
     )
     result = subprocess.run(
@@ -334,5 +334,6 @@ def test_the_server_imports_nothing_from_the_suite() -> None:
     assert json.loads(result.stdout) == [
         "tradeops",
         "tradeops.sandbox",
-        "tradeops.sandbox.control_plane",
+        "tradeops.sandbox.servers",
+        "tradeops.sandbox.servers.control_plane",
     ]

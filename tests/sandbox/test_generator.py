@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox._store_facts import INVARIANTS, Facts
-from tradeops.sandbox.generator import StoreParams, build_platform_data, cache_key
+from tradeops.sandbox.store.generator import StoreParams, build_platform_data, cache_key
 
 NOW = calendar.timegm((2026, 11, 25, 10, 30, 0)) * 1000  # a Wednesday, 10:30 UTC
 SMALL = StoreParams(days=3, strategies=9)  # Mon + Tue of history, nine live runs

@@ -12,11 +12,11 @@ import pytest
 
 from tests.sandbox._store_facts import Facts
 from tradeops.exposure import net_exposure
-from tradeops.sandbox._books import Books, Trade
-from tradeops.sandbox._live_faults import BIG_MAX_EXPOSURE, GAP_LOSS, size_big_position
-from tradeops.sandbox._model import MONEY, PAIR_BY_NAME
-from tradeops.sandbox.generator import StoreParams, build_platform_data
 from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store._books import Books, Trade
+from tradeops.sandbox.store._live_faults import BIG_MAX_EXPOSURE, GAP_LOSS, size_big_position
+from tradeops.sandbox.store.generator import StoreParams, build_platform_data
+from tradeops.sandbox.store.model import MONEY, PAIR_BY_NAME
 
 NOW = calendar.timegm((2026, 11, 25, 10, 30, 0)) * 1000  # a Wednesday, 10:30 UTC
 TODAY = NOW // 86_400_000 * 86_400_000

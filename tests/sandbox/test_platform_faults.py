@@ -21,9 +21,9 @@ from tradeops.config import Manifest, load_manifest
 from tradeops.connectors.control_plane import ControlPlane
 from tradeops.connectors.oanda import OandaBroker
 from tradeops.market import fx_market_open
-from tradeops.sandbox.generator import StoreParams
 from tradeops.sandbox.platform import WAL_MAX_MB, Sandbox
 from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store.generator import StoreParams
 
 PARAMS = StoreParams(days=3, strategies=3, heartbeat_interval_s=60)
 
@@ -51,7 +51,7 @@ def _broker(manifest: Manifest, account: str) -> OandaBroker:
 def test_the_sandbox_manifest_sizes_the_wal_limit_for_the_sandbox(tmp_path, cache) -> None:
     with _running(tmp_path, cache, "healthy") as (manifest, config):
         assert manifest.thresholds.wal_max_mb == WAL_MAX_MB
-        assert config["writer"] == {"checkpoint_stalled": False}
+        assert config["writer"] == {"checkpoint_stalled": False, "diagnostic_mb": 2 * WAL_MAX_MB}
         assert config["broker"]["prices_frozen_s"] == 0 and config["broker"]["price_gap"] == {}
         assert (
             config["control_plane"]["health_delay_s"],
@@ -102,7 +102,7 @@ def test_prices_stale_serves_quotes_ten_minutes_old_that_still_say_tradeable(
 def test_wal_growing_leaves_a_wal_twice_the_limit(tmp_path, cache) -> None:
     with _running(tmp_path, cache, "wal-growing") as (manifest, config):
         size = Path(f"{manifest.event_store.path}-wal").stat().st_size
-        assert config["writer"] == {"checkpoint_stalled": True}
+        assert config["writer"]["checkpoint_stalled"] is True
         assert size > 2 * manifest.thresholds.wal_max_mb * 1_000_000
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tradeops.sandbox.generator import BuildResult, StoreParams, build_platform_data
 from tradeops.sandbox.platform import WAL_MAX_MB
-from tradeops.sandbox.writer import DIAGNOSTIC_MB, Writer
+from tradeops.sandbox.servers.writer import DIAGNOSTIC_MB, Writer
+from tradeops.sandbox.store.generator import BuildResult, StoreParams, build_platform_data
 
 # One-second heartbeats and one-hour sessions keep the store small and the test quick.
 PARAMS = StoreParams(
@@ -53,7 +53,7 @@ def writer(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Running]:
     faults, block = param if param and isinstance(param[-1], dict) else (param, None)
     built, config = _sandbox(tmp_path, *faults, writer=block)
     process = subprocess.Popen(
-        [sys.executable, "-m", "tradeops.sandbox.writer", "--config", str(config)],
+        [sys.executable, "-m", "tradeops.sandbox.servers.writer", "--config", str(config)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -180,7 +180,8 @@ def test_a_healthy_writer_checkpoints_so_its_wal_stays_under_the_sandbox_limit(
 
 _ORPHANER = """
 import subprocess, sys
-child = subprocess.Popen([sys.executable, "-m", "tradeops.sandbox.writer", "--config", sys.argv[1]],
+writer = "tradeops.sandbox.servers.writer"
+child = subprocess.Popen([sys.executable, "-m", writer, "--config", sys.argv[1]],
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
 print(child.stdout.readline().strip(), child.pid, flush=True)
 child.wait()
@@ -221,7 +222,7 @@ def test_a_wrong_store_path_is_a_clear_error_and_creates_nothing(tmp_path: Path)
     missing = tmp_path / "no such dir" / "events.sqlite"
     config.write_text(json.dumps({"store": str(missing), "live_runs": []}))
     done = subprocess.run(
-        [sys.executable, "-m", "tradeops.sandbox.writer", "--config", str(config)],
+        [sys.executable, "-m", "tradeops.sandbox.servers.writer", "--config", str(config)],
         capture_output=True,
         text=True,
         timeout=10,

@@ -15,6 +15,15 @@ from dataclasses import dataclass
 import httpx
 
 from tradeops._secret import Secret
+from tradeops.connectors._http import (
+    Answer,
+    BadJson,
+    Failure,
+    Pace,
+    decode_json,
+    fetch_once_more,
+    scrub,
+)
 from tradeops.connectors._oanda_fields import Fields, Malformed
 from tradeops.connectors.errors import BrokerError
 
@@ -29,6 +38,10 @@ class Endpoint:
     url: str
     token: Secret
     timeout_s: float
+    max_bytes: int = 10_000_000
+    skew_s: float = 5.0
+    pace: Pace | None = None
+    retried: list[str] | None = None  # where each call that needed a retry is noted
 
 
 class Bearer(httpx.Auth):
@@ -55,10 +68,7 @@ class Call:
     def error(self, kind: str, detail: str) -> BrokerError:
         name = self.endpoint.name
         where = f"account {self.account}" if self.account else "account list"
-        message = f"broker {name} {where}: GET {self.path}: {detail}"
-        secret = self.endpoint.token.reveal()
-        if secret:
-            message = message.replace(secret, "***")  # a server may echo what it was sent
+        message = scrub(f"broker {name} {where}: GET {self.path}: {detail}")
         return BrokerError(message, kind=kind, broker=name, account=self.account)
 
     @contextmanager
@@ -70,46 +80,59 @@ class Call:
             raise self.error("malformed", str(exc)) from None
 
     def get(self, target: str, params: dict[str, str] | None = None, name: str = "") -> Fields:
-        """GET with retries on an honourable 429; the JSON object answered, or BrokerError."""
+        """GET with retries on an honourable 429 and once after a transient failure;
+        the JSON object answered, or BrokerError."""
         url = httpx.URL(target)
         self.path = url.raw_path.decode() if url.is_absolute_url else target
         timeout_text = f"no answer within {self.endpoint.timeout_s:g} s"
         for attempt in range(1, MAX_TRIES + 1):
-            remaining = self.deadline - time.monotonic()
-            if remaining <= 0:
-                raise self.error("timeout", timeout_text)
             try:
-                response = self.client.get(target, params=params, timeout=remaining)
-            except httpx.TimeoutException:
-                raise self.error("timeout", timeout_text) from None
-            except httpx.ConnectError as exc:
-                raise self.error(
-                    "unreachable", f"cannot connect to {self.endpoint.url} ({exc})"
-                ) from None
-            except httpx.HTTPError as exc:
-                raise self.error(
-                    "unreachable", f"connection failed ({type(exc).__name__}: {exc})"
-                ) from None
-            if response.status_code == 429:
-                wait = _retry_after(response.headers.get("Retry-After"))
+                response = fetch_once_more(
+                    self.client,
+                    target,
+                    deadline=self.deadline,
+                    budget_s=self.endpoint.timeout_s,
+                    max_bytes=self.endpoint.max_bytes,
+                    params=params,
+                    pace=self.endpoint.pace,
+                )
+            except Failure as exc:
+                if exc.kind == "timeout":
+                    raise self.error("timeout", f"{timeout_text} ({exc.detail})") from None
+                if exc.kind == "too_big":
+                    raise self.error("malformed", exc.detail) from None
+                if exc.kind == "refused":
+                    raise self.error(
+                        "unreachable", f"cannot connect to {self.endpoint.url} (refused)"
+                    ) from None
+                raise self.error("unreachable", exc.detail) from None
+            self._note_retry(response)
+            if response.status == 429:
+                header = response.header("Retry-After")
+                wait = _retry_after(header)
                 room = self.deadline - time.monotonic()
                 if wait is not None and wait < room and attempt < MAX_TRIES:
                     time.sleep(wait)
                     continue
-                raise self.error("rate_limited", self._rate_detail(response, wait, attempt))
-            if response.status_code >= 300:
+                raise self.error("rate_limited", self._rate_detail(header, wait, attempt))
+            if response.status >= 300:
                 raise self._status_error(response)
             try:
-                data = response.json()
-            except ValueError:  # includes JSONDecodeError and undecodable bytes
-                snippet = _snippet(response.text)
-                raise self.error("malformed", f"the answer is not JSON: {snippet!r}") from None
+                data = decode_json(response.body)
+            except BadJson as exc:
+                raise self.error("malformed", f"{exc}: {response.text(120)!r}") from None
             with self.reading():
-                return Fields(data, name)
+                return Fields(data, name, self.endpoint.skew_s)
         raise AssertionError("unreachable: the loop returns or raises")  # pragma: no cover
 
-    def _rate_detail(self, response: httpx.Response, wait: float | None, attempt: int) -> str:
-        header = response.headers.get("Retry-After")
+    def _note_retry(self, response: Answer) -> None:
+        if response.retries and self.endpoint.retried is not None:
+            where = f"account {self.account}" if self.account else "account list"
+            self.endpoint.retried.append(
+                f"{where}: GET {self.path} after 1 retry ({response.retried_for[0]})"
+            )
+
+    def _rate_detail(self, header: str | None, wait: float | None, attempt: int) -> str:
         if header is None:
             return "rate limited (429) without a Retry-After"
         if wait is not None and attempt >= MAX_TRIES:
@@ -119,9 +142,10 @@ class Call:
             f"{self.endpoint.timeout_s:g} s budget"
         )
 
-    def _status_error(self, response: httpx.Response) -> BrokerError:
-        status = response.status_code
+    def _status_error(self, response: Answer) -> BrokerError:
+        status = response.status
         said = _error_message(response)
+        after = " after 1 retry" if response.retries else ""
         source = self.endpoint.token.source
         if status == 401:
             return self.error("auth", f"token in {source} was rejected (401)")
@@ -132,7 +156,10 @@ class Call:
         if status == 404:
             return self.error("not_found", f"not found (404){said}")
         if status >= 500:
-            return self.error("server", f"server error ({status}){said}")
+            return self.error("server", f"server error ({status}){after}{said}")
+        if 300 <= status < 400:
+            location = _snippet(response.header("Location") or "nowhere")
+            return self.error("http", f"redirect ({status}) to {location} not followed")
         return self.error("http", f"unexpected answer ({status}){said}")
 
 
@@ -162,13 +189,12 @@ def _snippet(text: str, limit: int = 120) -> str:
     return flat if len(flat) <= limit else flat[: limit - 3] + "..."
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(response: Answer) -> str:
     """': <OANDA errorMessage>' (or the body's start), for the end of an error line."""
     try:
-        body = response.json()
+        body = decode_json(response.body)
         said = body.get("errorMessage") if isinstance(body, dict) else None
-    except ValueError:
+    except BadJson:
         said = None
-    text = said if isinstance(said, str) else response.text
-    text = _snippet(text)
+    text = _snippet(scrub(said)) if isinstance(said, str) else response.text(120)
     return f": {text}" if text else ""

@@ -15,6 +15,16 @@ from typing import Any
 import httpx
 
 from tradeops._secret import Secret
+from tradeops.config import ControlPlaneConfig
+from tradeops.connectors._http import (
+    Answer,
+    BadJson,
+    Failure,
+    decode_json,
+    fetch_once_more,
+    new_client,
+    scrub,
+)
 from tradeops.connectors._json_fields import Fields
 from tradeops.connectors.errors import ControlPlaneError
 
@@ -45,6 +55,7 @@ class Health:
     brokers: list[BrokerHealth]
     latency_ms: float
     http_status: int = 200
+    retries: int = 0  # 1 when the answer came on a second try (after a transient failure)
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,12 @@ class Strategy:
 
 
 class ControlPlane:
-    """Client of the control plane API; use as a context manager or call close()."""
+    """Client of the control plane API; use as a context manager or call close().
+
+    Each call ends within `timeout_s` as a whole (connect, headers, body, one retry) and
+    reads at most `max_answer_mb`. A call that needed a retry says so: `Health.retries`,
+    and `retried` lists every such call ("GET /api/health after 1 retry (timeout)").
+    """
 
     def __init__(
         self,
@@ -101,9 +117,14 @@ class ControlPlane:
         token: Secret | None = None,
         timeout_s: float = 5.0,
         *,
+        max_answer_mb: float = 10.0,
+        clock_skew_s: float = 5.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.timeout_s = timeout_s
+        self.max_bytes = int(max_answer_mb * 1_000_000)
+        self.clock_skew_s = clock_skew_s
+        self.retried: list[str] = []
         self._token = token
         # A bad URL is reported by the first call, like an unreachable one: creating a
         # connector never fails, so a broken part fails the check that reads it.
@@ -120,14 +141,19 @@ class ControlPlane:
         headers = {"Accept": "application/json", "User-Agent": "tradeops"}
         if token is not None:
             headers["Authorization"] = f"Bearer {token.reveal()}"
-        self._client = httpx.Client(
-            base_url=str(parsed).rstrip("/"),
-            headers=headers,
-            timeout=timeout_s,
-            transport=transport,
-            follow_redirects=False,
-            # Talk to exactly the URL in the manifest: no proxy or netrc from the environment.
-            trust_env=False,
+        self._client = new_client(
+            str(parsed).rstrip("/"), timeout_s=timeout_s, headers=headers, transport=transport
+        )
+
+    @classmethod
+    def from_config(cls, config: ControlPlaneConfig, *, clock_skew_s: float = 5.0) -> ControlPlane:
+        """The connector the manifest's [control_plane] section describes."""
+        return cls(
+            config.url,
+            config.token,
+            config.timeout_s,
+            max_answer_mb=config.max_answer_mb,
+            clock_skew_s=clock_skew_s,
         )
 
     def __repr__(self) -> str:
@@ -145,8 +171,9 @@ class ControlPlane:
 
     def health(self) -> Health:
         """GET /api/health; a non-2xx answer (even 503 with a body) is a ControlPlaneError."""
-        body, status, latency_ms = self._get(HEALTH)
-        f = Fields(self._prefix(HEALTH))
+        body, answer_of = self._get(HEALTH)
+        status, latency_ms = answer_of.status, answer_of.latency_ms
+        f = self._fields(HEALTH)
         answer = f.obj(body, "")
         store = f.sub(answer, "event_store")
         brokers = [
@@ -162,18 +189,19 @@ class ControlPlane:
             ok=status == 200 and reported == "ok",
             status=reported,
             version=f.text(answer, "version"),
-            time=f.time(answer, "time"),
+            time=f.time(answer, "time", clock=True),
             journal_mode=f.text(store, "journal_mode", "event_store"),
             last_write=f.time_or_none(store, "last_write", "event_store"),
             brokers=brokers,
             latency_ms=latency_ms,
             http_status=status,
+            retries=answer_of.retries,
         )
 
     def summary(self) -> Summary:
         """GET /api/control/summary."""
-        body, _, _ = self._get(SUMMARY)
-        f = Fields(self._prefix(SUMMARY))
+        body, _ = self._get(SUMMARY)
+        f = self._fields(SUMMARY)
         answer = f.obj(body, "")
         runs = []
         for i, raw in enumerate(f.array(answer, "runs")):
@@ -193,14 +221,14 @@ class ControlPlane:
             )
         return Summary(
             status=f.text(answer, "status"),
-            generated_at=f.time(answer, "generated_at"),
+            generated_at=f.time(answer, "generated_at", clock=True),
             runs=runs,
         )
 
     def strategies(self) -> list[Strategy]:
         """GET /api/strategies."""
-        body, _, _ = self._get(STRATEGIES)
-        f = Fields(self._prefix(STRATEGIES))
+        body, _ = self._get(STRATEGIES)
+        f = self._fields(STRATEGIES)
         answer = f.obj(body, "")
         found = []
         for i, raw in enumerate(f.array(answer, "strategies")):
@@ -216,10 +244,10 @@ class ControlPlane:
                     mode=f.text(entry, "mode", at),
                     scheduled=f.flag(entry, "scheduled", at),
                     backtest=Backtest(
-                        trades_per_day=f.number(bt, "trades_per_day", bt_at),
-                        win_rate=f.number(bt, "win_rate", bt_at),
+                        trades_per_day=f.number(bt, "trades_per_day", bt_at, lo=0),
+                        win_rate=f.number(bt, "win_rate", bt_at, lo=0, hi=1),
                         avg_pl_per_trade=f.number(bt, "avg_pl_per_trade", bt_at),
-                        max_drawdown=f.number(bt, "max_drawdown", bt_at),
+                        max_drawdown=f.number(bt, "max_drawdown", bt_at, lo=0, hi=1),
                     ),
                 )
             )
@@ -230,70 +258,80 @@ class ControlPlane:
     def _prefix(self, path: str) -> str:
         return f"control plane at {self.url}: GET {path}"
 
-    def _get(self, path: str) -> tuple[Any, int, float]:
-        """One GET: (decoded JSON, HTTP status, latency in ms), or a ControlPlaneError."""
+    def _fields(self, path: str) -> Fields:
+        return Fields(self._prefix(path), self.clock_skew_s)
+
+    def _error(self, text: str) -> ControlPlaneError:
+        """Every error of this connector: scrubbed, whatever part of it a server wrote."""
+        return ControlPlaneError(scrub(text))
+
+    def _get(self, path: str) -> tuple[Any, Answer]:
+        """One GET (one retry after a transient failure): (decoded JSON, its answer)."""
         if self._invalid is not None:
-            raise ControlPlaneError(self._invalid)
+            raise self._error(self._invalid)
         where = f"GET {path}"
         started = time.perf_counter()
         try:
-            response = self._client.get(path)
-        except httpx.TimeoutException:
-            raise ControlPlaneError(
-                f"control plane at {self.url} did not answer {where} within {self.timeout_s:g} s"
-            ) from None
-        except httpx.ConnectError as exc:
-            if "refused" in str(exc).lower():
-                raise ControlPlaneError(
-                    f"control plane at {self.url} refused the connection"
-                ) from None
-            raise ControlPlaneError(
-                f"control plane at {self.url} could not be reached ({self._scrub(str(exc))})"
-            ) from None
-        except httpx.HTTPError as exc:
-            raise ControlPlaneError(
-                f"control plane at {self.url}: {where} failed "
-                f"({type(exc).__name__}: {self._scrub(str(exc))})"
-            ) from None
-        latency_ms = round((time.perf_counter() - started) * 1000, 2)
-        status = response.status_code
+            answer = fetch_once_more(
+                self._client,
+                path,
+                deadline=time.monotonic() + self.timeout_s,
+                budget_s=self.timeout_s,
+                max_bytes=self.max_bytes,
+            )
+        except Failure as exc:
+            raise self._failure(where, exc) from None
+        answer.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        after = " after 1 retry" if answer.retries else ""
+        if answer.retries:
+            self.retried.append(f"{where}{after} ({answer.retried_for[0]})")
+        status = answer.status
         if status in (401, 403):
             if self._token is None:
-                raise ControlPlaneError(
+                raise self._error(
                     f"control plane at {self.url} requires a token ({status}) and none is "
                     "configured: set [control_plane] token_env in the manifest"
                 )
-            raise ControlPlaneError(
+            raise self._error(
                 f"control plane at {self.url} rejected the token from {self._token.source} "
                 f"({status})"
             )
+        if 300 <= status < 400:
+            location = answer.header("Location") or "nowhere"
+            raise self._error(
+                f"control plane at {self.url}: {where} answered a redirect (HTTP {status}) "
+                f"to {location[:160]}; redirects are not followed"
+            )
         if not 200 <= status < 300:
-            raise ControlPlaneError(
-                f"control plane at {self.url}: {where} answered HTTP {status}"
-                + self._detail(response)
+            raise self._error(
+                f"control plane at {self.url}: {where} answered HTTP {status}{after}"
+                + self._detail(answer)
             )
         try:
-            body = response.json()
-        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both
-            raise ControlPlaneError(
-                f"control plane at {self.url}: {where} answered invalid JSON ({exc})"
-            ) from None
-        return body, status, latency_ms
+            body = decode_json(answer.body)
+        except BadJson as exc:
+            raise self._error(f"control plane at {self.url}: {where}: {exc}") from None
+        return body, answer
 
-    def _detail(self, response: httpx.Response) -> str:
+    def _failure(self, where: str, exc: Failure) -> ControlPlaneError:
+        if exc.kind == "timeout":
+            return self._error(
+                f"control plane at {self.url} did not answer {where} within "
+                f"{self.timeout_s:g} s ({exc.detail})"
+            )
+        if exc.kind == "refused":
+            return self._error(f"control plane at {self.url} refused the connection")
+        if exc.kind == "too_big":
+            return self._error(f"control plane at {self.url}: {where}: {exc.detail}")
+        return self._error(f"control plane at {self.url}: {where} failed ({exc.detail})")
+
+    def _detail(self, answer: Answer) -> str:
         """The platform's own error text for a non-2xx answer, if it gave one, cut short."""
         try:
-            body = response.json()
-        except ValueError:
+            body = decode_json(answer.body)
+        except BadJson:
             return ""
         text = body.get("error") if isinstance(body, dict) else None
         if not isinstance(text, str) or not text:
             return ""
-        text = self._scrub(text)
-        return f" ({text[:160]})"
-
-    def _scrub(self, text: str) -> str:
-        """The text with the token (should a server echo it) replaced by asterisks."""
-        if self._token is not None and self._token.reveal():
-            return text.replace(self._token.reveal(), "***")
-        return text
+        return f" ({scrub(text)[:160]})"

@@ -1,10 +1,13 @@
 """OANDA v20 REST connector: GET only, Decimal money, every failure a clear BrokerError.
 
-`OandaBroker(name, url, token, timeout_s)` reads one OANDA login (practice or live: they
+`OandaBroker.from_config(broker_config)` reads one OANDA login (practice or live: they
 differ only in URL and token). Each method call has one deadline, `timeout_s`, that covers
-its retries and pages. Failures map to `BrokerError.kind`: unreachable, timeout, auth,
-forbidden, not_found, rate_limited, server, malformed, http. Messages name the broker and
-the account, and the token's source (`$OANDA_TOKEN`), never its value.
+its retries and pages, connect to last byte; each answer is at most `max_answer_mb`.
+Requests are paced under OANDA's limits (see `_http.broker_pace`). A call that needed a
+retry after a transient failure is noted in `retried`. Failures map to `BrokerError.kind`:
+unreachable, timeout, auth, forbidden, not_found, rate_limited, server, malformed, http.
+Messages name the broker and the account, and the token's source (`$OANDA_TOKEN`), never
+its value, nor any token a server echoed.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from urllib.parse import quote
 import httpx
 
 from tradeops._secret import Secret
+from tradeops.config import BrokerConfig
+from tradeops.connectors._http import BROKER_CONNECTIONS, broker_pace, new_client
 from tradeops.connectors._oanda_fields import Fields
 from tradeops.connectors._oanda_http import Bearer, Call, Endpoint, origin, origin_text
 from tradeops.connectors.errors import BrokerError
@@ -104,13 +109,25 @@ class OandaBroker:
         token: Secret,
         timeout_s: float,
         *,
+        max_answer_mb: float = 10.0,
+        clock_skew_s: float = 5.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.name = name
         self.url = url.rstrip("/").removesuffix("/v3")
         self.timeout_s = timeout_s
+        self.retried: list[str] = []
         self._token = token
-        self._endpoint = Endpoint(name, self.url, token, timeout_s)
+        self._endpoint = Endpoint(
+            name,
+            self.url,
+            token,
+            timeout_s,
+            max_bytes=int(max_answer_mb * 1_000_000),
+            skew_s=clock_skew_s,
+            pace=broker_pace(),
+            retried=self.retried,
+        )
         try:
             self._base = httpx.URL(self.url)
         except httpx.InvalidURL as exc:
@@ -119,13 +136,31 @@ class OandaBroker:
                 kind="unreachable",
                 broker=name,
             ) from None
-        self._client = httpx.Client(
-            base_url=self.url,
+        self._client = new_client(
+            self.url,
+            timeout_s=timeout_s,
             auth=Bearer(token),
             headers={"Accept-Datetime-Format": "RFC3339", "Accept": "application/json"},
-            timeout=timeout_s,
             transport=transport,
-            follow_redirects=False,  # a redirect could carry the token elsewhere
+            max_connections=BROKER_CONNECTIONS,
+        )
+
+    @classmethod
+    def from_config(cls, config: BrokerConfig, *, clock_skew_s: float = 5.0) -> OandaBroker:
+        """The connector one [[brokers]] section of the manifest describes."""
+        if config.token is None:
+            raise BrokerError(
+                f"broker {config.name}: no token (set ${config.token_env})",
+                kind="auth",
+                broker=config.name,
+            )
+        return cls(
+            config.name,
+            config.url,
+            config.token,
+            config.timeout_s,
+            max_answer_mb=config.max_answer_mb,
+            clock_skew_s=clock_skew_s,
         )
 
     def __repr__(self) -> str:
@@ -160,9 +195,9 @@ class OandaBroker:
                 balance=a.decimal("balance"),
                 nav=a.decimal("NAV"),
                 unrealized_pl=a.decimal("unrealizedPL"),
-                margin_used=a.decimal("marginUsed"),
+                margin_used=a.decimal("marginUsed", lo=0),
                 margin_available=a.decimal("marginAvailable"),
-                margin_closeout_percent=a.decimal("marginCloseoutPercent"),
+                margin_closeout_percent=a.decimal("marginCloseoutPercent", lo=0),
                 currency=a.text("currency"),
                 open_trade_count=a.integer("openTradeCount"),
                 open_position_count=a.integer("openPositionCount"),
@@ -189,8 +224,8 @@ class OandaBroker:
             prices = []
             for p in body.objects("prices"):
                 bids, asks = p.objects("bids"), p.objects("asks")
-                bid = bids[0].decimal("price") if bids else p.decimal("closeoutBid")
-                ask = asks[0].decimal("price") if asks else p.decimal("closeoutAsk")
+                bid = bids[0].decimal("price", lo=0) if bids else p.decimal("closeoutBid", lo=0)
+                ask = asks[0].decimal("price", lo=0) if asks else p.decimal("closeoutAsk", lo=0)
                 prices.append(
                     Price(p.text("instrument"), p.time("time"), p.boolean("tradeable"), bid, ask)
                 )

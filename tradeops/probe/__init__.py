@@ -32,6 +32,7 @@ class PlatformVerdict:
     strategies_error: str | None = None
     diverged: dict[str, str] = field(default_factory=dict)  # account -> why
     control_plane: dict = field(default_factory=dict)  # ts_ms, ok, latency_ms, error
+    retried: list[str] = field(default_factory=list)  # calls answered only after 1 retry
     took_ms: float = 0.0
 
     @property
@@ -93,6 +94,7 @@ def probe_platform(manifest: Manifest, now_ms: int) -> PlatformVerdict:
         strategies_error=strategies_error,
         diverged=_diverged_accounts(observed),
         control_plane=_control_plane_probe(observed),
+        retried=observed.retried,
         took_ms=elapsed_ms(started),
     )
 

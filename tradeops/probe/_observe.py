@@ -53,6 +53,7 @@ class Observed:
     summaries: dict[str, Any] = field(default_factory=dict)
     prices: dict[str, Any] = field(default_factory=dict)
     positions: dict[str, Any] = field(default_factory=dict)
+    retried: list[str] = field(default_factory=list)  # calls that needed one retry
 
     def account_errors(self) -> dict[str, PlatformError]:
         """Accounts whose summary call failed: unreachable, by account id."""
@@ -68,12 +69,14 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
     """
     # One client per service, shared by its jobs (httpx clients are thread-safe, and
     # building one per call costs more than the call on a local platform).
-    cp = manifest.control_plane
+    skew_s = manifest.thresholds.clock_skew_max_s
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=32) as pool:
         store_job = pool.submit(guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms))
-        control_plane = stack.enter_context(ControlPlane(cp.url, cp.token, cp.timeout_s))
+        control_plane = stack.enter_context(
+            ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
+        )
         clients = {
-            b.name: stack.enter_context(OandaBroker(b.name, b.url, b.token, b.timeout_s))
+            b.name: stack.enter_context(OandaBroker.from_config(b, clock_skew_s=skew_s))
             for b in manifest.brokers
         }
         jobs: dict[tuple[str, str], Callable[[], object]] = {
@@ -102,6 +105,10 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
                 getattr(observed, part)[account] = result
             else:
                 setattr(observed, part, result)
+    # Calls that answered only on a second try: the report says so, never silently green.
+    observed.retried = [f"control plane: {r}" for r in control_plane.retried] + [
+        f"broker {name} {r}" for name, client in clients.items() for r in client.retried
+    ]
     return observed
 
 

@@ -30,8 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dir is None:
         parser.error("--dir is required to run the sandbox")
 
-    from tradeops.sandbox.generator import StoreParams
-    from tradeops.sandbox.platform import Sandbox, SandboxError
+    from tradeops.sandbox import Sandbox, SandboxError, StoreParams
 
     sizes = {
         "days": args.days,

@@ -21,9 +21,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tradeops.sandbox.generator import StoreParams, build_platform_data
 from tradeops.sandbox.scenarios import BROKERS, FAULTY_BROKER, Scenario, scenario
-from tradeops.sandbox.writer import DIAGNOSTIC_MB
+from tradeops.sandbox.servers.writer import JOURNAL_LIMIT_MB, MAX_SLEEP_S
+from tradeops.sandbox.store.generator import build_platform_data
+from tradeops.sandbox.store.model import StoreParams
 
 # The suite reads its tokens from these (named in the ops.toml the sandbox writes).
 CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CP_TOKEN"
@@ -38,10 +39,12 @@ SERVER_CONTROL_TOKEN_ENV = "TRADEOPS_SANDBOX_CONTROL_TOKEN"
 TIMEOUT_S = 2.0  # the sandbox manifest's network timeouts: a hang costs 2 s, not 5
 START_TIMEOUT_S = 15.0
 STALE_AFTER_HEARTBEATS = 3
-# The sandbox's WAL limit. Its writer checkpoints every 1000 pages (SQLite's default), so
-# a healthy sandbox's WAL tops out near 4 MB; checkpoint_stalled grows it to ~16 MB.
+# The sandbox's WAL limit, at least WAL_MAX_MB (see wal_limit_mb). Its writer checkpoints
+# every 1000 pages (SQLite's default) and cuts the file back to 4 MB after a checkpoint
+# (journal_size_limit); checkpoint_stalled grows it to twice the limit.
 # (256 MB, the suite's default, is sized for a real platform's write rate.)
 WAL_MAX_MB = 8
+PAGE_BYTES = 4_096 + 24  # one WAL frame: a page and its header
 # Fault sizes (see scenarios.py): each is well past the limit its check applies.
 HEALTH_DELAY_S = 1.5  # control_plane_slow; the latency budget is 1 s, the timeout 2 s
 CLOCK_OFFSET_S = 120  # control_plane_clock_ahead; skew limit 5 s
@@ -92,13 +95,14 @@ class Sandbox:
             built_ms,
             self.cache_dir if self.cache_dir is not None else default_cache_dir(),
         )
+        wal_limit = wal_limit_mb(built.live_runs)
         # Where the service faults are, beside the generator's notes on the store faults.
         service_notes = {
             "writer_stopped": {"last_write_ms": built_ms},
             "control_plane_slow": {"health_delay_s": HEALTH_DELAY_S},
             "control_plane_clock_ahead": {"clock_offset_s": CLOCK_OFFSET_S},
             "prices_frozen": {"frozen_at_ms": now_ms - PRICES_FROZEN_S * 1000},
-            "checkpoint_stalled": {"wal_autocheckpoint": 0, "diagnostic_mb": DIAGNOSTIC_MB},
+            "checkpoint_stalled": {"wal_autocheckpoint": 0, "diagnostic_mb": 2 * wal_limit},
         }
         notes = {**built.notes, **{f: n for f, n in service_notes.items() if f in faults}}
         price_gap = notes.get("price_gap", {}) if "price_gap" in faults else {}
@@ -144,7 +148,10 @@ class Sandbox:
                             CLOCK_OFFSET_S if "control_plane_clock_ahead" in faults else 0
                         ),
                     },
-                    "writer": {"checkpoint_stalled": "checkpoint_stalled" in faults},
+                    "writer": {
+                        "checkpoint_stalled": "checkpoint_stalled" in faults,
+                        "diagnostic_mb": 2 * wal_limit,
+                    },
                 },
                 indent=1,
             )
@@ -159,18 +166,18 @@ class Sandbox:
         except BaseException:
             self.stop()
             raise
-        self.manifest_path = self._write_manifest(ports, built.store)
+        self.manifest_path = self._write_manifest(ports, built.store, wal_limit)
         self._write_env_file()
         return self.manifest_path
 
     def _start_processes(self, config: Path, faults: frozenset[str], env: dict) -> dict:
         wanted = {}
         if "writer_stopped" not in faults:
-            wanted["writer"] = "tradeops.sandbox.writer"
+            wanted["writer"] = "tradeops.sandbox.servers.writer"
         if "control_plane_down" not in faults:
-            wanted["control_plane"] = "tradeops.sandbox.control_plane"
+            wanted["control_plane"] = "tradeops.sandbox.servers.control_plane"
         if "broker_down" not in faults:
-            wanted["broker"] = "tradeops.sandbox.broker"
+            wanted["broker"] = "tradeops.sandbox.oanda.broker"
         started = {}
         for name, module in wanted.items():
             # stderr goes to a log beside the store: the operator's terminal stays clean,
@@ -200,7 +207,7 @@ class Sandbox:
             ports[name] = int(line.split()[1])
         return ports
 
-    def _write_manifest(self, ports: dict[str, int], store: Path) -> Path:
+    def _write_manifest(self, ports: dict[str, int], store: Path, wal_limit: int) -> Path:
         assert self.directory is not None
         brokers = "".join(
             f"""
@@ -228,8 +235,8 @@ path = {json.dumps(str(store))}
 {brokers}
 [thresholds]
 stale_after_heartbeats = {STALE_AFTER_HEARTBEATS}
-# Sized for the sandbox: its healthy writer's WAL stays near 4 MB (checkpoint every 1000 pages).
-wal_max_mb = {WAL_MAX_MB}
+# Sized for the sandbox's write rate (its writer checkpoints and caps the WAL at 4 MB).
+wal_max_mb = {wal_limit}
 
 [reports]
 # The sandbox's control-plane probes stay with the sandbox: a scenario that takes the
@@ -269,6 +276,25 @@ history_db = {json.dumps(str(self.directory / "probe-history.sqlite"))}
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def wal_growth_per_minute_mb(live_runs: list[dict]) -> float:
+    """How much a minute of the healthy writer grows the WAL while readers keep it from
+    being rewound. Measured, not derived: each heartbeat dirties about two pages (its
+    run's leaf of the events_run index, and the splits as leaves fill), each commit (at
+    most one per writer tick) about four (the tails of the table and its other indexes).
+    """
+    beats = sum(60 / r["heartbeat_interval_s"] for r in live_runs if r.get("heartbeats"))
+    commits = min(beats, 60 / MAX_SLEEP_S)
+    return (2 * beats + 4 * commits) * PAGE_BYTES / 1_000_000
+
+
+def wal_limit_mb(live_runs: list[dict]) -> int:
+    """The sandbox manifest's WAL limit: the 4 MB cap plus a minute of unbroken reading
+    (more than a whole suite run at 300 strategies takes), never under WAL_MAX_MB. A fixed
+    8 MB was a false alarm at 300 strategies: six back-to-back runs (-n 2, a busy 2-core
+    machine) saw the WAL peak at 9.4 to 18 MB; the limit there is 21 MB."""
+    return max(WAL_MAX_MB, round(JOURNAL_LIMIT_MB + wal_growth_per_minute_mb(live_runs)))
 
 
 def _first_line(process: subprocess.Popen, deadline: float) -> str:

@@ -34,6 +34,13 @@ STORE_FAULTS = frozenset(
         "pnl_misrecorded",  # one of today's TRADE_CLOSED records 60 USD more than the broker
     }
 )
+# The store faults that change the history (so the cached history's key); the others touch
+# only today's live session. The generator reads this list: a history fault left out of it
+# would be missing from the cached history, so tests/sandbox/test_history_faults.py asks the
+# history builder itself which faults change what it writes and compares with this list.
+HISTORY_FAULTS = frozenset(
+    {"residual_run", "fills_missing", "tracking_drift", "drawdown", "runs_failing"}
+)
 SERVICE_FAULTS = frozenset(
     {
         "control_plane_down",  # nothing listens at the control plane URL
@@ -52,6 +59,7 @@ SERVICE_FAULTS = frozenset(
     }
 )
 FAULTS = STORE_FAULTS | SERVICE_FAULTS
+assert HISTORY_FAULTS <= STORE_FAULTS
 
 # The sandbox's brokers: two OANDA logins on one simulator, three accounts.
 ACCOUNTS = ("101-004-1234567-001", "101-004-1234567-002", "101-004-1234567-003")

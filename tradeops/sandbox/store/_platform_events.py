@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import random
 
-from tradeops.sandbox._books import dumps
-from tradeops.sandbox._model import HOUR_MS, SESSION_OPEN_MS, Strategy, day_key
-from tradeops.sandbox._runs import SNAPSHOT, Ev, Stream
 from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store._books import dumps
+from tradeops.sandbox.store._runs import SNAPSHOT, Ev, Stream
+from tradeops.sandbox.store.model import HOUR_MS, SESSION_OPEN_MS, Strategy, day_key
 
 _CLEAN = dumps({"divergent": False, "instruments": []})
 _DROP_REASONS = ("stream timeout", "connection reset by peer", "TLS handshake timeout")

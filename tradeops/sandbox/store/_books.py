@@ -11,7 +11,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from tradeops.sandbox._model import (
+from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store.model import (
     ACCOUNT_ALIASES,
     INITIAL_BALANCE,
     MARGIN_RATE,
@@ -23,7 +24,6 @@ from tradeops.sandbox._model import (
     money_str,
     parse_money,
 )
-from tradeops.sandbox.scenarios import ACCOUNTS
 
 
 def dumps(payload: dict[str, Any]) -> str:

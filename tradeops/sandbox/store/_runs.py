@@ -13,8 +13,8 @@ import random
 from collections.abc import Callable, Iterable
 from operator import attrgetter, itemgetter
 
-from tradeops.sandbox._books import Books, Trade, dumps
-from tradeops.sandbox._model import Strategy
+from tradeops.sandbox.store._books import Books, Trade, dumps
+from tradeops.sandbox.store.model import Strategy
 
 Row = tuple[int, str, str | None, int | None, str | None, str | None, str | None, str]
 

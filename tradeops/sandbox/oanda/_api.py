@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-from tradeops.sandbox._oanda_render import Book
-from tradeops.sandbox._oanda_transactions import TRANSACTION_FILTERS, Account, parse_time, rfc3339
+from tradeops.sandbox.oanda._render import Book
+from tradeops.sandbox.oanda._transactions import TRANSACTION_FILTERS, Account, parse_time, rfc3339
 
 DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 # OANDA account ids: {siteID}-{divisionID}-{userID}-{accountNumber}, e.g. 101-004-1234567-001.

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from tradeops.sandbox._oanda_ledger import check_ledger
-from tradeops.sandbox._oanda_prices import (
+from tradeops.sandbox.oanda._ledger import check_ledger
+from tradeops.sandbox.oanda._prices import (
     LIQUIDITY,
     ConversionError,
     Quote,
@@ -29,7 +29,7 @@ from tradeops.sandbox._oanda_prices import (
     quote,
     quote_currency,
 )
-from tradeops.sandbox._oanda_transactions import Account, rfc3339, rfc3339_ms, user_id
+from tradeops.sandbox.oanda._transactions import Account, rfc3339, rfc3339_ms, user_id
 
 _MONEY = Decimal("0.0001")
 _PERCENT = Decimal("0.00001")

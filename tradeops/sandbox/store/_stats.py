@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from tradeops.sandbox._model import MONEY, Strategy
+from tradeops.sandbox.store.model import MONEY, Strategy
 
 
 class Stats:

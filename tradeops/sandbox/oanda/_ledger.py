@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from tradeops.sandbox._oanda_prices import ConversionError, home_factor, quote_currency
+from tradeops.sandbox.oanda._prices import ConversionError, home_factor, quote_currency
 
 
 class LedgerError(ValueError):

@@ -26,6 +26,8 @@ _HALF_SPREAD_PIPS = Decimal("0.7")
 LIQUIDITY = (1_000_000, 5_000_000)
 
 
+# A deliberate copy of the suite's market hours (tradeops/market.py): the sandbox is an
+# independent platform and must not import the suite it is judged by (see ../__init__.py).
 def market_open(now: datetime) -> bool:
     """True while the FX market trades: Sunday 17:00 to Friday 17:00 America/New_York."""
     local = now.astimezone(NEW_YORK)
@@ -108,6 +110,8 @@ class ConversionError(ValueError):
     """No instrument in the ledger converts a currency to the home currency."""
 
 
+# A deliberate copy of the suite's conversion (tradeops/exposure.py `home_rate`): OANDA
+# converts the same way, and the sandbox must not import the suite it is judged by.
 def home_factor(currency: str, home: str, mids: dict[str, Decimal]) -> Decimal:
     """How many units of `home` one unit of `currency` is worth, from the instruments' mids.
 

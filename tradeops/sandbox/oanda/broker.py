@@ -1,4 +1,4 @@
-"""The sandbox's OANDA v20 REST simulator: `python -m tradeops.sandbox.broker --config FILE`.
+"""The sandbox's OANDA v20 REST simulator: `python -m tradeops.sandbox.oanda.broker --config FILE`.
 
 Serves the ledger (ledger.json) as the read-only part of OANDA's v20 API, with OANDA's
 field names, string money, RFC 3339 nanosecond times, `RequestID` headers and
@@ -32,9 +32,9 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tradeops.sandbox._oanda_api import ApiError, BrokerState, answer
-from tradeops.sandbox._oanda_ledger import LedgerError
-from tradeops.sandbox._oanda_render import Book
+from tradeops.sandbox.oanda._api import ApiError, BrokerState, answer
+from tradeops.sandbox.oanda._ledger import LedgerError
+from tradeops.sandbox.oanda._render import Book
 
 __all__ = ["TOKENS_ENV", "BrokerServer", "BrokerState", "load_state", "main"]
 
@@ -202,7 +202,7 @@ def _frozen_at(faults: dict, config: dict) -> datetime | None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the simulator until SIGTERM or until the parent process is gone."""
-    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.broker")
+    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.oanda.broker")
     parser.add_argument("--config", required=True, type=Path, help="the sandbox.json to serve")
     args = parser.parse_args(argv)
     try:

@@ -7,29 +7,27 @@ import math
 import random
 import sqlite3
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tradeops.sandbox import _live_faults as lf
-from tradeops.sandbox import _store
-from tradeops.sandbox._books import Books, Trade
-from tradeops.sandbox._history import tracking_strategy
-from tradeops.sandbox._model import (
+from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store import _live_faults as lf
+from tradeops.sandbox.store import _sqlite as _store
+from tradeops.sandbox.store._books import Books, Trade
+from tradeops.sandbox.store._history import tracking_strategy
+from tradeops.sandbox.store._platform_events import alert, gate, hourly
+from tradeops.sandbox.store._runs import Row, RunBuilder, Stream, drain
+from tradeops.sandbox.store.model import (
     HOUR_MS,
     INITIAL_BALANCE,
     MONEY,
     PAIR_BY_NAME,
+    StoreParams,
     Strategy,
     day_key,
     money_float,
     run_number_width,
     strategies,
 )
-from tradeops.sandbox._platform_events import alert, gate, hourly
-from tradeops.sandbox._runs import Row, RunBuilder, Stream, drain
-from tradeops.sandbox.scenarios import ACCOUNTS
-
-if TYPE_CHECKING:
-    from tradeops.sandbox.generator import StoreParams
 
 MARGIN_ACCOUNT = ACCOUNTS[2]
 CLOSEOUT_TARGET = 0.85  # margin_rate_raised: the account's marginCloseoutPercent

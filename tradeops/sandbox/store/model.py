@@ -20,6 +20,31 @@ SESSION_OPEN_MS = 8 * HOUR_MS  # history sessions open at ~08:00 UTC
 
 
 @dataclass(frozen=True)
+class StoreParams:
+    """How big a store to build; the defaults are the sandbox's."""
+
+    days: int = 30
+    strategies: int = 30
+    heartbeat_interval_s: int = 10
+    session_hours: float = 8.0
+    live_minutes: int = 60
+    seed: int = 20261124
+
+    def __post_init__(self) -> None:
+        checks = {
+            "days": self.days >= 1,
+            "strategies": self.strategies >= 1,
+            "heartbeat_interval_s": 1 <= self.heartbeat_interval_s <= 3600,
+            # Sessions open ~08:00-09:00 UTC and must close before midnight.
+            "session_hours": 0 < self.session_hours <= 14,
+            "live_minutes": self.live_minutes >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ValueError(f"StoreParams.{name}={getattr(self, name)!r} is out of range")
+
+
+@dataclass(frozen=True)
 class Pair:
     """One OANDA instrument with a fixed mid price and its conversions to USD."""
 
@@ -59,6 +84,8 @@ class Pair:
 
     def pl(self, units: int, open_price: int, close_price: int) -> int:
         """Profit or loss in money integers of `units` opened and closed at these prices."""
+        # Quote currency to USD at a fixed rate: a deliberate copy of the conversion the
+        # suite does (tradeops/exposure.py), kept apart so the two are checked one by the other.
         return round((close_price - open_price) * units * self.quote_usd * MONEY / self.scale)
 
     def margin(self, units: int, rate: float) -> int:

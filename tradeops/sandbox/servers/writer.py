@@ -1,12 +1,22 @@
 """The sandbox platform's heartbeat writer: keeps the live runs alive while the sandbox runs.
 
-    python -m tradeops.sandbox.writer --config DIR/sandbox.json
+    python -m tradeops.sandbox.servers.writer --config DIR/sandbox.json
 
 Reads `store` and `live_runs` from sandbox.json, prints `READY`, then appends a HEARTBEAT
 for every live run with `heartbeats: true` each time its interval has passed, one short
-transaction per tick. It never changes the store's journal mode (the wal_off scenario
-must stay in rollback-journal mode) and exits on SIGTERM/SIGINT or when its parent is
-gone. Standard library only, so it starts fast.
+transaction per tick. Heartbeats keep a fixed rate, as a platform's scheduler does: each
+is owed one interval after the previous one, so a writer that starts late (a big store
+takes seconds to build) or is held up (a busy machine) writes the beats it owes, stamped
+at their times, instead of drifting behind and losing one beat per delay.
+
+Like a well-run platform it also sets `journal_size_limit`: SQLite's automatic checkpoint
+(every 1000 pages) rewinds the WAL but never shrinks the file, so a WAL that grew while
+readers held old snapshots would stay at its peak for good; with the limit, the file is
+cut back to JOURNAL_LIMIT_MB at the first rewind after the readers are gone.
+
+It never changes the store's journal mode (the wal_off scenario must stay in
+rollback-journal mode) and exits on SIGTERM/SIGINT or when its parent is gone. Standard
+library only, so it starts fast.
 
 With sandbox.json's `writer.checkpoint_stalled` it turns automatic checkpoints off and,
 before READY, appends about `writer.diagnostic_mb` (default 16) MB of DIAGNOSTIC events
@@ -27,10 +37,15 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+_NAME = "tradeops.sandbox.servers.writer"  # the prefix of its stderr lines
 BUSY_TIMEOUT_MS = 2_000  # a reader's lock (rollback-journal mode) is waited for, not fatal
 PARENT_POLL_S = 1.0
 MAX_SLEEP_S = 0.25  # keeps SIGTERM and the parent check prompt
 MAX_ERROR_LINES = 20  # stderr may be a pipe nobody drains: never flood it
+# Where the WAL file is cut back to after a checkpoint (the sandbox's limit is 8 MB).
+JOURNAL_LIMIT_MB = 4
+# A writer at most this far behind catches up beat by beat; further, it owes no more.
+MAX_CATCH_UP_MS = 3_600_000
 DIAGNOSTIC_MB = 16.0  # checkpoint_stalled: how big the WAL grows before READY
 DIAGNOSTIC_BATCH = 1_000  # events per transaction (~1 MB of payload)
 
@@ -58,8 +73,11 @@ class Writer:
             isolation_level=None,
         )
         self.con.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        self.con.execute(f"PRAGMA journal_size_limit={JOURNAL_LIMIT_MB * 1_000_000}")
         self.runs = [r for r in runs if r.get("heartbeats")]
         self.last = {r["run_id"]: self._last_beat(r["run_id"]) for r in self.runs}
+        # No event is stamped before the newest one: the store's time stays in order.
+        self.newest = int(self.con.execute("SELECT coalesce(max(ts), 0) FROM events").fetchone()[0])
         self.errors = 0
 
     def _last_beat(self, run_id: str) -> int:
@@ -72,23 +90,27 @@ class Writer:
 
     def tick(self, now_ms: int) -> float:
         """Write the heartbeats now due; seconds until the next one is."""
-        due = [
-            r
-            for r in self.runs
-            if now_ms - self.last[r["run_id"]] >= r["heartbeat_interval_s"] * 1000
-        ]
-        if due:
-            self._append(due, now_ms)
+        rows = []
+        for r in self.runs:
+            step = r["heartbeat_interval_s"] * 1000
+            slot = max(self.last[r["run_id"]], now_ms - MAX_CATCH_UP_MS) + step
+            while slot <= now_ms:  # every beat owed by now, at the time it was owed
+                rows.append((slot, r))
+                slot += step
+        if rows:
+            rows.sort(key=lambda row: row[0])
+            self._append(rows)
         waits = [
             (self.last[r["run_id"]] + r["heartbeat_interval_s"] * 1000 - now_ms) / 1000
             for r in self.runs
         ]
         return max(0.01, min([MAX_SLEEP_S, *waits]))
 
-    def _append(self, due: list[dict[str, Any]], now_ms: int) -> None:
+    def _append(self, due: list[tuple[int, dict[str, Any]]]) -> None:
+        stamped = [(max(slot, self.newest), r) for slot, r in due]
         rows = [
-            (now_ms, r["run_id"], r["strategy_id"], r["instrument"], r["account_id"], r["run_id"])
-            for r in due
+            (ts, r["run_id"], r["strategy_id"], r["instrument"], r["account_id"], r["run_id"])
+            for ts, r in stamped
         ]
         try:
             self.con.execute("BEGIN IMMEDIATE")
@@ -99,13 +121,14 @@ class Writer:
                 self.con.execute("ROLLBACK")
             self._complain(f"heartbeat append failed, will retry: {exc}")
             return
-        for r in due:
-            self.last[r["run_id"]] = now_ms
+        for (slot, r), (ts, _) in zip(due, stamped, strict=True):
+            self.last[r["run_id"]] = max(self.last[r["run_id"]], slot)
+            self.newest = max(self.newest, ts)
 
     def _complain(self, message: str) -> None:
         self.errors += 1
         if self.errors <= MAX_ERROR_LINES:
-            print(f"tradeops.sandbox.writer: {message}", file=sys.stderr, flush=True)
+            print(f"{_NAME}: {message}", file=sys.stderr, flush=True)
 
     def stall_checkpoints(self, target_mb: float) -> int:
         """Turn automatic checkpoints off and append DIAGNOSTIC events until the WAL holds
@@ -125,6 +148,7 @@ class Writer:
             )
             self.con.execute("COMMIT")
             written += len(rows)
+            self.newest = max(self.newest, now_ms)
         return written
 
     def close(self) -> None:
@@ -149,13 +173,13 @@ def _size(path: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the writer until SIGTERM or the parent's death; the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.writer")
+    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.servers.writer")
     parser.add_argument("--config", required=True, type=Path, help="the sandbox's sandbox.json")
     args = parser.parse_args(argv)
     try:
         config = json.loads(args.config.read_text())
     except (OSError, ValueError) as exc:
-        print(f"tradeops.sandbox.writer: cannot read {args.config}: {exc}", file=sys.stderr)
+        print(f"{_NAME}: cannot read {args.config}: {exc}", file=sys.stderr)
         return 1
     parent = os.getppid()
     stopping: list[int] = []
@@ -169,7 +193,10 @@ def main(argv: list[str] | None = None) -> int:
         writer = Writer(config["store"], config["live_runs"])
     except (sqlite3.Error, KeyError, TypeError) as exc:
         where = config.get("store") if isinstance(config, dict) else None
-        print(f"tradeops.sandbox.writer: cannot open the store {where}: {exc}", file=sys.stderr)
+        print(
+            f"{_NAME}: cannot open the store {where}: {exc}",
+            file=sys.stderr,
+        )
         return 1
     stalled = config.get("writer") or {}
     if stalled.get("checkpoint_stalled"):
@@ -177,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
             target = float(stalled.get("diagnostic_mb", DIAGNOSTIC_MB))
             writer.stall_checkpoints(target)
         except (sqlite3.Error, TypeError, ValueError) as exc:
-            print(f"tradeops.sandbox.writer: cannot stall checkpoints: {exc}", file=sys.stderr)
+            print(f"{_NAME}: cannot stall checkpoints: {exc}", file=sys.stderr)
             writer.close()
             return 1
     print("READY", flush=True)

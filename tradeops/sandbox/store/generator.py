@@ -24,43 +24,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tradeops.sandbox._history import build_history
-from tradeops.sandbox._live import build_live
-from tradeops.sandbox._model import DAY_MS, day_key
-from tradeops.sandbox._store import remove_store
-from tradeops.sandbox.scenarios import STORE_FAULTS
+from tradeops.sandbox.scenarios import HISTORY_FAULTS, STORE_FAULTS
+from tradeops.sandbox.store._history import build_history
+from tradeops.sandbox.store._live import build_live
+from tradeops.sandbox.store._sqlite import remove_store
+from tradeops.sandbox.store.model import DAY_MS, StoreParams, day_key
 
 # Bump whenever the generated data changes, so no cache entry outlives its format.
 GENERATOR_VERSION = 1
-# Store faults that change the history (and so the cache key); the rest touch only today.
-HISTORY_FAULTS = frozenset(
-    {"residual_run", "fills_missing", "tracking_drift", "drawdown", "runs_failing"}
-)
-
-
-@dataclass(frozen=True)
-class StoreParams:
-    """How big a store to build; the defaults are the sandbox's."""
-
-    days: int = 30
-    strategies: int = 30
-    heartbeat_interval_s: int = 10
-    session_hours: float = 8.0
-    live_minutes: int = 60
-    seed: int = 20261124
-
-    def __post_init__(self) -> None:
-        checks = {
-            "days": self.days >= 1,
-            "strategies": self.strategies >= 1,
-            "heartbeat_interval_s": 1 <= self.heartbeat_interval_s <= 3600,
-            # Sessions open ~08:00-09:00 UTC and must close before midnight.
-            "session_hours": 0 < self.session_hours <= 14,
-            "live_minutes": self.live_minutes >= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise ValueError(f"StoreParams.{name}={getattr(self, name)!r} is out of range")
 
 
 @dataclass(frozen=True)

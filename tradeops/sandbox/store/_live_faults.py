@@ -16,12 +16,12 @@ import bisect
 import sqlite3
 from typing import Any
 
-from tradeops.sandbox._books import Books, Trade
-from tradeops.sandbox._model import MONEY, Strategy, money_float
-from tradeops.sandbox._platform_events import late_reconciliations
-from tradeops.sandbox._runs import Row
-from tradeops.sandbox._stats import planned
 from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store._books import Books, Trade
+from tradeops.sandbox.store._platform_events import late_reconciliations
+from tradeops.sandbox.store._runs import Row
+from tradeops.sandbox.store._stats import planned
+from tradeops.sandbox.store.model import MONEY, Strategy, money_float
 
 BIG_ACCOUNT, BIG_INSTRUMENT = ACCOUNTS[0], "EUR_USD"
 # Units of the extra long: EUR exposure ~2.2x NAV (under the 3x limit) or ~4.9x (over it).

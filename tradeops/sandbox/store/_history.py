@@ -11,29 +11,27 @@ import math
 import random
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from tradeops.sandbox import _store
-from tradeops.sandbox._books import Books, Trade
-from tradeops.sandbox._model import (
+from tradeops.sandbox.scenarios import ACCOUNTS
+from tradeops.sandbox.store import _sqlite as _store
+from tradeops.sandbox.store._books import Books, Trade
+from tradeops.sandbox.store._platform_events import platform_day
+from tradeops.sandbox.store._runs import RunBuilder, Stream, drain
+from tradeops.sandbox.store._stats import Stats, backtests
+from tradeops.sandbox.store.model import (
     DAY_MS,
     HOUR_MS,
     INITIAL_BALANCE,
     MONEY,
     SESSION_OPEN_MS,
+    StoreParams,
     Strategy,
     day_key,
     money_float,
     run_number_width,
     strategies,
 )
-from tradeops.sandbox._platform_events import platform_day
-from tradeops.sandbox._runs import RunBuilder, Stream, drain
-from tradeops.sandbox._stats import Stats, backtests
-from tradeops.sandbox.scenarios import ACCOUNTS
-
-if TYPE_CHECKING:
-    from tradeops.sandbox.generator import StoreParams
 
 DRAWDOWN_ACCOUNT = ACCOUNTS[1]
 DRAWDOWN = 0.12  # how far the drawdown fault takes the account below its peak

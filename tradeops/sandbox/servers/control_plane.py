@@ -1,6 +1,6 @@
 """The sandbox platform's control plane: the contract's HTTP API over the event store.
 
-    python -m tradeops.sandbox.control_plane --config DIR/sandbox.json
+    python -m tradeops.sandbox.servers.control_plane --config DIR/sandbox.json
 
 Binds 127.0.0.1 on an ephemeral port, prints `PORT <n>` as its first stdout line, and
 serves until SIGTERM or until its parent is gone. Standard library only (fast start, and
@@ -241,7 +241,7 @@ def make_handler(platform: Platform, token: str | None) -> type[BaseHTTPRequestH
 
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM or until the parent process is gone."""
-    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.control_plane")
+    parser = argparse.ArgumentParser(prog="python -m tradeops.sandbox.servers.control_plane")
     parser.add_argument("--config", required=True, help="the sandbox's sandbox.json")
     args = parser.parse_args(argv)
     config = json.loads(Path(args.config).read_text())
