@@ -13,12 +13,15 @@ import pytest
 
 from tradeops._session import OpsSession
 from tradeops.config import Manifest
+from tradeops.connectors._store_facts import by_run, by_strategy, trade_stats_by_strategy
 from tradeops.connectors.control_plane import ControlPlane
-from tradeops.connectors.errors import BrokerError
+from tradeops.connectors.errors import BrokerError, StoreValueError
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
 from tradeops.exposure import RefusedInstruments, account_exposure
 from tradeops.probe import PlatformVerdict
+
+DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="session")
@@ -90,13 +93,46 @@ def store_positions(event_store: EventStore) -> dict:
 
 
 @pytest.fixture(scope="session")
-def unresolved_alerts(event_store: EventStore) -> list:
-    return event_store.unresolved_alerts()
+def unresolved_alerts(event_store: EventStore) -> dict:
+    """strategy id -> its unresolved reconciliation alerts (one read for all strategies)."""
+    return by_strategy(event_store.unresolved_alerts())
 
 
 @pytest.fixture(scope="session")
-def pending_gates(event_store: EventStore) -> list:
-    return event_store.pending_gates()
+def pending_gates(event_store: EventStore) -> dict:
+    """strategy id -> its pending promote gates (one read for all strategies)."""
+    return by_strategy(event_store.pending_gates())
+
+
+@pytest.fixture(scope="session")
+def live_gaps(event_store: EventStore, live_runs: dict):
+    """run id -> the holes in its run_seq: every live run read at once."""
+    ids = [run.run_id for run in live_runs.values()]
+    return _per_run(lambda runs: event_store.gaps(runs), ids)
+
+
+@pytest.fixture(scope="session")
+def live_stale_detections(event_store: EventStore, live_runs: dict):
+    """run id -> its STALE_DETECTED events: every live run read at once."""
+    ids = [run.run_id for run in live_runs.values()]
+    return _per_run(lambda runs: event_store.stale_detections(run_ids=runs), ids)
+
+
+def _per_run(read, run_ids: list[str]):
+    """A lookup by run id over one grouped read; when that read meets a bad row, each run
+    is read alone, so only the check of the run holding the row fails (with its error)."""
+    try:
+        grouped = by_run(read(run_ids))
+    except StoreValueError:
+        return functools.cache(lambda run_id: read([run_id]))
+    return lambda run_id: grouped.get(run_id, [])
+
+
+@pytest.fixture(scope="session")
+def tracking_stats(event_store: EventStore, manifest: Manifest, now_ms: int) -> dict:
+    """strategy id -> its closed trades' statistics over the tracking window (one read)."""
+    since = now_ms - int(manifest.tracking.window_days * DAY_MS)
+    return trade_stats_by_strategy(event_store, since)
 
 
 @pytest.fixture(scope="session")

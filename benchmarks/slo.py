@@ -11,7 +11,10 @@ repeat loads the manifest and times `fetch_fills` + `evaluate` as of the build's
 and reports its own peak RSS. The "-long" size keeps the default 30 strategies and grows
 the history instead: its SLO windows hold what the 1M store's do, so its time shows what
 the store's total size costs (nothing, if every SLI reads only its indexed window).
-Target at 10M: under 3 s and under 300 MB peak RSS.
+Beside each store SLI's time the child times its floor: the cheapest SQL the contract's
+indexes allow that reads the same rows (one events_type_ts range of the SLI's event
+types, grouped as the SLI needs), on the same store in the same process.
+Targets at 10M: the SLIs within 1.25x of their floors in total, under 100 MB peak RSS.
 """
 
 from __future__ import annotations
@@ -130,6 +133,53 @@ history_db = {json.dumps(meta["history"])}
     return path
 
 
+# The floor of each store SLI: its event types' events_type_ts range over its window,
+# reading the columns it needs (heartbeat delivery: the HEARTBEAT range grouped by run).
+FLOORS = {
+    "trade_persistence": "SELECT COUNT(payload) FROM events "
+    "WHERE type = 'ORDER_FILLED' AND ts > :start - 86400000 AND ts <= :now",
+    "broker_reconnection": "SELECT COUNT(account_id) FROM events "
+    "WHERE type IN ('BROKER_DISCONNECTED', 'BROKER_RECONNECTED') AND ts > :start AND ts <= :now",
+    "run_success": "SELECT COUNT(payload) FROM events "
+    "WHERE type = 'RUN_ENDED' AND ts > :start AND ts <= :now",
+    "reconciliation_divergence": "SELECT COUNT(payload) FROM events "
+    "WHERE type = 'RECONCILIATION' AND ts > :start AND ts <= :now",
+    "heartbeat_delivery": "SELECT COUNT(*) FROM (SELECT run_id, COUNT(*) FROM events "
+    "WHERE type = 'HEARTBEAT' AND ts > :start AND ts <= :now GROUP BY run_id)",
+    "stale_detection_latency": "SELECT COUNT(payload) FROM events "
+    "WHERE type = 'STALE_DETECTED' AND ts > :start AND ts <= :now",
+    "promote_gate_latency": "SELECT COUNT(payload) FROM events "
+    "WHERE type IN ('PROMOTE_REQUESTED', 'PROMOTE_DECIDED') AND ts > :start AND ts <= :now",
+}
+
+
+def per_sli(manifest, store, now_ms: int, fills) -> dict:
+    """name -> (the suite's measure() time, its floor query's time), each best of 3."""
+    from tradeops.slo._sql import Window
+    from tradeops.slo.objectives import measure
+
+    figures = {}
+    for name, floor in FLOORS.items():
+        config = manifest.slo[name]
+        params = Window(now_ms, config.window_days).params()
+
+        def suite(name=name, config=config):
+            measure(name, store, config, now_ms, fills=fills,
+                    stale_after_heartbeats=manifest.thresholds.stale_after_heartbeats)  # fmt: skip
+
+        figures[name] = (_best(suite), _best(lambda q=floor, p=params: store._rows(q, p)))
+    return figures
+
+
+def _best(call, repeat: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def child(manifest_path: str, now_ms: int) -> dict:
     """One timed evaluation in this (fresh) process: figures as a dict."""
     from tradeops.config import load_manifest
@@ -152,7 +202,9 @@ def child(manifest_path: str, now_ms: int) -> dict:
     )[0][0]
     assert not fills.errors, fills.errors
     assert all(r.valid for r in results), [r.errors for r in results if r.errors]
+    slis = per_sli(manifest, store, now_ms, fills)
     return {
+        "slis": slis,
         "total_s": done - started,
         "fills_s": fetched - started,
         "store_s": done - fetched,
@@ -232,6 +284,23 @@ def main() -> None:
             f"estimated {estimate_events(p)}; median of {len(runs)})",
             flush=True,
         )
+        print_slis(runs)
+
+
+def print_slis(runs: list[dict]) -> None:
+    """Per SLI: the suite's time beside its floor's (medians over the repeats), and totals."""
+    names = list(runs[0]["slis"])
+    print(f"    {'SLI':28} {'suite ms':>9} {'floor ms':>9} {'x floor':>8}")
+    total_suite = total_floor = 0.0
+    for name in names:
+        suite = statistics.median(r["slis"][name][0] for r in runs)
+        floor = statistics.median(r["slis"][name][1] for r in runs)
+        total_suite += suite
+        total_floor += floor
+        print(f"    {name:28} {suite * 1e3:9.1f} {floor * 1e3:9.1f} {suite / floor:8.2f}")
+    ratio = total_suite / total_floor
+    print(f"    {'all store SLIs':28} {total_suite * 1e3:9.1f} {total_floor * 1e3:9.1f} "
+          f"{ratio:8.2f}   <- target 1.25x")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -42,10 +42,12 @@ def pytest_testnodedown(node, error) -> None:
         run.kind_selected = output[KIND_SELECTED]
 
 
-# -n auto: a worker costs ~0.4 s to start and the checks of one strategy ~4 ms, so
-# workers pay off only for big platforms (measured in benchmarks/preflight.py: at 30 and
-# 150 strategies, -n 2 is slower than in-process on this 2-core machine).
-AUTO_WORKERS_FROM = 200  # strategies
+# -n auto: workers only where they pay off. Measured by benchmarks/scale.py on this
+# 2-core machine (medians of 3, healthy sandbox, per-strategy facts read once): 30
+# strategies 1.10 s in-process vs 1.65 s at -n 2; 300 strategies 6.10 s vs 8.13 s. The
+# checks of one strategy cost ~19 ms in-process, while each worker re-collects and re-reads
+# every shared fact, so up to 300 (and by the trend past 600) in-process wins here.
+AUTO_WORKERS_FROM = 1000  # strategies
 STRATEGIES_PER_WORKER = 100
 
 

@@ -61,19 +61,17 @@ class Observed:
 
 
 def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
-    """Read the store, then make every network call concurrently; never raise."""
-    store = guarded(lambda: _store_facts(manifest, now_ms, tolerance_ms))
-    observed = Observed(at_ms=now_ms, store=store)
-    traded: dict[str, set[str]] = {}
-    if isinstance(store, StoreFacts):
-        for run in store.live_runs:
-            if run.account_id and run.instrument:
-                traded.setdefault(run.account_id, set()).add(run.instrument)
+    """Read the store while the network calls run; never raise.
 
+    Only the price calls wait for the store (it says which instruments each account
+    trades): the store's reads and every other call overlap, so the probe costs its
+    slowest part, not the sum of them.
+    """
     # One client per service, shared by its jobs (httpx clients are thread-safe, and
     # building one per call costs more than the call on a local platform).
     skew_s = manifest.thresholds.clock_skew_max_s
-    with ExitStack() as stack:
+    with ExitStack() as stack, ThreadPoolExecutor(max_workers=32) as pool:
+        store_job = pool.submit(guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms))
         control_plane = stack.enter_context(
             ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
         )
@@ -87,22 +85,30 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
         }
         for broker, account in manifest.accounts:
             client = clients[broker.name]
-            instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
             jobs[("summaries", account)] = partial(client.summary, account)
-            jobs[("prices", account)] = partial(client.pricing, account, instruments)
             jobs[("positions", account)] = partial(client.open_positions, account)
-        with ThreadPoolExecutor(max_workers=min(32, len(jobs))) as pool:
-            futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
-            for (part, account), future in futures.items():
-                result = future.result()
-                if account:
-                    getattr(observed, part)[account] = result
-                else:
-                    setattr(observed, part, result)
-        # Calls that answered only on a second try: the report says so, never silently green.
-        observed.retried = [f"control plane: {r}" for r in control_plane.retried] + [
-            f"broker {name} {r}" for name, client in clients.items() for r in client.retried
-        ]
+        futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
+        store = store_job.result()
+        traded: dict[str, set[str]] = {}
+        if isinstance(store, StoreFacts):
+            for run in store.live_runs:
+                if run.account_id and run.instrument:
+                    traded.setdefault(run.account_id, set()).add(run.instrument)
+        for broker, account in manifest.accounts:
+            instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
+            call = partial(clients[broker.name].pricing, account, instruments)
+            futures[("prices", account)] = pool.submit(guarded, call)
+        observed = Observed(at_ms=now_ms, store=store)
+        for (part, account), future in futures.items():
+            result = future.result()
+            if account:
+                getattr(observed, part)[account] = result
+            else:
+                setattr(observed, part, result)
+    # Calls that answered only on a second try: the report says so, never silently green.
+    observed.retried = [f"control plane: {r}" for r in control_plane.retried] + [
+        f"broker {name} {r}" for name, client in clients.items() for r in client.retried
+    ]
     return observed
 
 

@@ -10,8 +10,10 @@ and capped per run at what it owed: a run that sends extra heartbeats does not m
 for another run's losses.
 
 Runs that started up to one SLO window before the window are considered (a run longer
-than that is an anomaly the pre-flight's residual-run check reports). Counts are per run
-(one index walk of events_run each), then summed: eligible = owed, bad = owed - received.
+than that is an anomaly the pre-flight's residual-run check reports). Received heartbeats
+are read in one walk of events_type_ts over the window's HEARTBEAT range (not one walk of
+events_run per run, which reads every event of every run), matched to their run, counted
+per run, then summed: eligible = owed, bad = owed - received.
 """
 
 from __future__ import annotations
@@ -28,12 +30,38 @@ def _owed(lo: str) -> str:
     return f"max(0, (due - S) / i - (max(S, {lo}) - S) / i)"
 
 
+def _received(window: str) -> str:
+    """Heartbeats a live run `l` received in (max(S, window), E].
+
+    From the grouped range when every heartbeat of the run in it lies inside its span
+    (the normal case: then the window's start alone bounds the count); else, for a run
+    that heartbeats before its start or past its end, one exact walk of its events_run.
+    """
+    count = "g.after_full" if window == "full" else f"coalesce(recent_{window}.n, 0)"
+    return f"""CASE WHEN g.run_id IS NULL THEN 0
+    WHEN g.first_ts > max(l.S, :start) AND g.last_ts <= l.E THEN {count}
+    ELSE (SELECT COUNT(*) FROM events x WHERE x.run_id = l.run_id AND +x.type = 'HEARTBEAT'
+          AND x.ts > max(l.S, :{dict(_WINDOWS)[window]}) AND x.ts <= l.E) END"""
+
+
 def heartbeat_delivery_sql() -> str:
     """One row: eligible and bad for the SLO window, then per alert window."""
-    received = ", ".join(
-        f"COALESCE(SUM(h.ts > max(sp.S, :{p})), 0) AS got_{n}" for n, p in _WINDOWS
+    # Each alert window is its own (shorter) range walk: cheaper than comparing every
+    # heartbeat of the SLO window against every alert window's start.
+    recent = (
+        ",\n".join(
+            f"recent_{n} AS MATERIALIZED (SELECT run_id, COUNT(*) AS n FROM events "
+            f"WHERE type = 'HEARTBEAT' AND ts > :{p} AND ts <= :now AND run_id IS NOT NULL "
+            "GROUP BY run_id)"
+            for n, p in _WINDOWS[1:]
+        )
+        + ","
+    )
+    joins = " ".join(
+        f"LEFT JOIN recent_{n} ON recent_{n}.run_id = l.run_id" for n, _ in _WINDOWS[1:]
     )
     owed = ", ".join(f"{_owed(':' + p)} AS owed_{n}" for n, p in _WINDOWS)
+    received = ", ".join(f"{_received(n)} AS got_{n}" for n, _ in _WINDOWS)
     totals = []
     for name, _ in _WINDOWS:
         totals += [
@@ -60,16 +88,21 @@ ends AS (
   WHERE s.i > 0
 ),
 spans AS (SELECT run_id, S, i, E, E - CASE WHEN running THEN i ELSE 0 END AS due FROM ends),
-live AS (SELECT * FROM spans WHERE due > max(S, :start)),
+live AS MATERIALIZED (SELECT * FROM spans WHERE due > max(S, :start)),
+grouped AS MATERIALIZED (
+  -- One walk of the window's HEARTBEAT range (events_type_ts), counted per run.
+  SELECT run_id, MIN(ts) AS first_ts, MAX(ts) AS last_ts, COUNT(*) AS after_full
+  FROM events WHERE type = 'HEARTBEAT' AND ts > :start AND ts <= :now AND run_id IS NOT NULL
+  GROUP BY run_id
+),
+{recent}
 got AS (
-  SELECT sp.run_id, {received}
-  FROM live sp JOIN events h ON h.run_id = sp.run_id
-  WHERE +h.type = 'HEARTBEAT' AND h.ts > max(sp.S, :start) AND h.ts <= sp.E
-  GROUP BY sp.run_id
+  SELECT l.S, l.i, l.due, {received}
+  FROM live l LEFT JOIN grouped g ON g.run_id = l.run_id {joins}
 ),
 per_run AS (
-  SELECT {owed}, {", ".join(f"coalesce(g.got_{n}, 0) AS got_{n}" for n, _ in _WINDOWS)}
-  FROM live LEFT JOIN got g USING (run_id)
+  SELECT {owed}, {", ".join(f"got_{n}" for n, _ in _WINDOWS)}
+  FROM got
 )
 SELECT {", ".join(totals)} FROM per_run
 """
