@@ -48,8 +48,7 @@ def one_run(command: list[str], env: dict) -> tuple[float, float]:
 
 def measure_size(strategies: int, repeat: int) -> dict[str, tuple[float, float]]:
     """mode -> (median wall s, max peak RSS MB) for one strategy count."""
-    from tradeops.sandbox.generator import StoreParams
-    from tradeops.sandbox.platform import Sandbox
+    from tradeops.sandbox import Sandbox, StoreParams
 
     started = time.perf_counter()
     with Sandbox("healthy", params=StoreParams(strategies=strategies)) as sandbox:
