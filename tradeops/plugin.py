@@ -104,6 +104,8 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
         type=int,
         help="number of sandbox strategies",
     )
+    # Before later plugins load: a misled rootdir is corrected while it still saves work.
+    _rootdir.correct_early(parser, pluginmanager)
 
 
 @pytest.hookimpl(tryfirst=True)
