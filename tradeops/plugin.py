@@ -14,13 +14,12 @@ when xdist is installed.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import pytest
 
-from tradeops import _rootdir, _session, figures, verdict
+from tradeops import _rootdir, _session, verdict
 from tradeops._session import (
     SESSION,
     TRAIL_LINES,
@@ -29,10 +28,7 @@ from tradeops._session import (
     narrowing_paths,
 )
 from tradeops.checkmodel import (
-    GATE_PROPERTY,
     PROPERTY,
-    SLO_HISTORY_PROPERTY,
-    SLO_PROPERTY,
     CheckMeta,
     effective_severity,
     finding_record,
@@ -42,7 +38,15 @@ from tradeops.checkmodel import (
 )
 from tradeops.outputs import OUTPUTS, junit, terminal
 from tradeops.outputs.paper_trail import open_paper_trail
-from tradeops.runfacts import DOC, KIND_SELECTED, RUN, STARTED_MS, facts_of, slo_table
+from tradeops.runfacts import (
+    DOC,
+    KIND_SELECTED,
+    RUN,
+    STARTED_MS,
+    RunCollector,
+    facts_of,
+    slo_table,
+)
 from tradeops.scheduled import ScheduledStrategy
 from tradeops.verdict import EXIT_PAGE, EXIT_TICKET  # noqa: F401  (re-exported)
 
@@ -331,48 +335,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         item.user_properties[:] = [p for p in item.user_properties if p[0] not in junit.KEYS]
         item.user_properties += junit.properties(meta)
     return report
-
-
-class RunCollector:
-    """The controller's record of the run: every check's outcome, SLO results, errors."""
-
-    def __init__(self) -> None:
-        self.checks: dict[str, dict] = {}
-        self.slo_results: dict[str, dict] = {}
-        self.slo_history: dict[str, list[dict]] = {}
-        self.gate_ran = False
-        self.collection_errors: list[dict] = []
-        self.kind_selected: int | None = None
-        self.items = 0
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        meta = CheckMeta.from_report(report)
-        if meta is not None:
-            entry = {"nodeid": report.nodeid, **meta.__dict__}
-            # A failure at any phase outranks the passed teardown of the same item.
-            known = self.checks.get(report.nodeid)
-            if known is None or known["outcome"] in ("passed", "skipped"):
-                self.checks[report.nodeid] = entry
-        properties = getattr(report, "user_properties", ())
-        # The numbers a check judged (for the report's pictures) are complete by teardown.
-        found = figures.read(properties) if report.when == "teardown" else {}
-        if found and report.nodeid in self.checks:
-            self.checks[report.nodeid]["figures"] = found
-        for key, value in properties:
-            if key == SLO_PROPERTY:
-                raw = json.loads(value) if isinstance(value, str) else dict(value)
-                self.slo_results[raw["name"]] = raw
-            elif key == SLO_HISTORY_PROPERTY:
-                self.slo_history.update(json.loads(value))
-            elif key == GATE_PROPERTY:
-                self.gate_ran = True
-
-    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
-        if report.failed:
-            text = str(getattr(report, "longrepr", "") or "").strip().splitlines()
-            self.collection_errors.append(
-                {"nodeid": report.nodeid, "message": text[-1] if text else "error"}
-            )
 
 
 @pytest.hookimpl(tryfirst=True)

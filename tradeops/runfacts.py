@@ -1,18 +1,21 @@
 """What a finished run knows, gathered on the controller for the one verdict.
 
-The plugin's RunCollector records every check's outcome as the reports arrive (workers'
-included); this module adds what the session knows (the platform, the layer-1 probe, how
-the run was selected and whether it stopped early, the SLO results and the gate) and
-hands `tradeops.verdict.build` plain data.
+`RunCollector` (registered by the plugin on the controller) records every check's outcome
+as the reports arrive, workers' included; `facts_of` adds what the session knows (the
+platform, the layer-1 probe, how the run was selected and whether it stopped early, the
+SLO results and the gate) and hands `tradeops.verdict.build` plain data.
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 
+from tradeops import figures
 from tradeops._session import SESSION, narrowing_paths
+from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY, CheckMeta
 from tradeops.reports.paths import report_kind
 from tradeops.verdict import RunFacts, rfc3339
 
@@ -20,9 +23,51 @@ from tradeops.verdict import RunFacts, rfc3339
 RUN_INFO = pytest.StashKey[dict]()
 ENVIRONMENT = pytest.StashKey[dict]()  # the paper trail's vetted environment
 STARTED_MS = pytest.StashKey[int]()
-RUN = pytest.StashKey[object]()  # tradeops.plugin.RunCollector, on the controller
+RUN = pytest.StashKey["RunCollector"]()  # on the controller of an operational run
 DOC = pytest.StashKey[dict]()  # the run's verdict document, once built
 KIND_SELECTED = "tradeops_kind_selected"  # a worker's count, sent in its workeroutput
+
+
+class RunCollector:
+    """The controller's record of the run: every check's outcome, SLO results, errors."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, dict] = {}
+        self.slo_results: dict[str, dict] = {}
+        self.slo_history: dict[str, list[dict]] = {}
+        self.gate_ran = False
+        self.collection_errors: list[dict] = []
+        self.kind_selected: int | None = None
+        self.items = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        meta = CheckMeta.from_report(report)
+        if meta is not None:
+            entry = {"nodeid": report.nodeid, **meta.__dict__}
+            # A failure at any phase outranks the passed teardown of the same item.
+            known = self.checks.get(report.nodeid)
+            if known is None or known["outcome"] in ("passed", "skipped"):
+                self.checks[report.nodeid] = entry
+        properties = getattr(report, "user_properties", ())
+        # The numbers a check judged (for the report's pictures) are complete by teardown.
+        found = figures.read(properties) if report.when == "teardown" else {}
+        if found and report.nodeid in self.checks:
+            self.checks[report.nodeid]["figures"] = found
+        for key, value in properties:
+            if key == SLO_PROPERTY:
+                raw = json.loads(value) if isinstance(value, str) else dict(value)
+                self.slo_results[raw["name"]] = raw
+            elif key == SLO_HISTORY_PROPERTY:
+                self.slo_history.update(json.loads(value))
+            elif key == GATE_PROPERTY:
+                self.gate_ran = True
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            text = str(getattr(report, "longrepr", "") or "").strip().splitlines()
+            self.collection_errors.append(
+                {"nodeid": report.nodeid, "message": text[-1] if text else "error"}
+            )
 
 
 def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
