@@ -12,11 +12,11 @@ from collections.abc import Callable
 
 import pytest
 
+from tradeops._session import run_kind
 from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
 from tradeops.connectors.oanda import OandaBroker
-from tradeops.reports.paths import report_kind
 from tradeops.slo import series
 from tradeops.slo.evaluate import evaluate, fetch_fills
 from tradeops.slo.history import ProbeHistory, history_of
@@ -80,13 +80,7 @@ def budget_history(
     """Each SLO's budget over its window, for the report's pictures: on the SLO runs only
     (`pytest slo/`, the gate), where the SLOs are the point; a full health run draws the
     budget as it is now. Bounded in time by tradeops.slo.series."""
-    kind = report_kind(
-        pytestconfig.option.markexpr,
-        list(pytestconfig.args),
-        pytestconfig.rootpath,
-        pytestconfig.invocation_params.dir,
-    )
-    if kind not in ("slo", "promote-gate"):
+    if run_kind(pytestconfig) not in ("slo", "promote-gate"):
         return {}
     return series.budget_history(manifest, slo_now_ms, store=event_store, history=probe_history)
 

@@ -16,6 +16,7 @@ import pytest
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
 from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
+from tradeops.reports.paths import report_kind
 
 WORKERINPUT_KEY = "tradeops"
 CHECK_DIRS = ("checks", "slo")  # where operational checks live, relative to rootdir
@@ -31,27 +32,38 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+def arg_paths(config: pytest.Config) -> list[tuple[str, Path]]:
+    """Each command-line argument with the path it names (a node id's file)."""
+    here = config.invocation_params.dir
+    return [(arg, (here / arg.split("::")[0]).resolve()) for arg in config.args]
+
+
 def checks_targeted(config: pytest.Config) -> bool:
     """Does this invocation collect operational checks (not only the suite's own tests)?"""
-    root = config.rootpath
-    check_dirs = [root / name for name in CHECK_DIRS]
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        for check_dir in check_dirs:
-            if path == check_dir or check_dir in path.parents or path in check_dir.parents:
-                return True
-    return False
+    check_dirs = [config.rootpath / name for name in CHECK_DIRS]
+    return any(
+        path == check_dir or check_dir in path.parents or path in check_dir.parents
+        for _, path in arg_paths(config)
+        for check_dir in check_dirs
+    )
 
 
 def narrowing_paths(config: pytest.Config) -> list[str]:
     """Command-line paths narrower than a whole check folder (node ids, files)."""
     whole = {config.rootpath / name for name in CHECK_DIRS} | {config.rootpath}
-    narrow = []
-    for arg in config.args:
-        path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
-        if "::" in arg or path not in whole:
-            narrow.append(arg)
-    return narrow
+    return [arg for arg, path in arg_paths(config) if "::" in arg or path not in whole]
+
+
+_KIND = pytest.StashKey[str]()
+
+
+def run_kind(config: pytest.Config) -> str:
+    """preflight, promote-gate, slo or full: decided once per process, from -m and paths."""
+    if _KIND not in config.stash:
+        config.stash[_KIND] = report_kind(
+            config.option.markexpr, list(config.args), config.rootpath, config.invocation_params.dir
+        )
+    return config.stash[_KIND]
 
 
 @dataclass

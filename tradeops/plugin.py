@@ -172,7 +172,7 @@ def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None
     # `pytest /opt/tradeops -m preflight` names the suite's folder, as cron does from
     # elsewhere: that means its checks (the testpaths), not the suite's own tests too.
     root = config.rootpath
-    if not any((config.invocation_params.dir / a).resolve() == root for a in config.args):
+    if not any(path == root for _, path in _session.arg_paths(config)):
         return None
     if collection_path == root or collection_path.parent != root:
         return None

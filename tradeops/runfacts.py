@@ -14,9 +14,8 @@ import time
 import pytest
 
 from tradeops import figures
-from tradeops._session import SESSION, narrowing_paths
+from tradeops._session import SESSION, narrowing_paths, run_kind
 from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY, CheckMeta
-from tradeops.reports.paths import report_kind
 from tradeops.verdict import RunFacts, rfc3339
 
 # Set by the paper trail when it reserves this run's files: id, kind, report, junit.
@@ -73,9 +72,7 @@ class RunCollector:
 def facts_of(config: pytest.Config, session: pytest.Session, run) -> RunFacts:
     """The run's facts: the collector's outcomes plus the session's context."""
     ops = config.stash[SESSION]
-    kind = report_kind(
-        config.option.markexpr, list(config.args), config.rootpath, config.invocation_params.dir
-    )
+    kind = run_kind(config)
     started = config.stash.get(STARTED_MS, ops.now_ms)
     finished = int(time.time() * 1000)
     info = {

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tradeops._session import SESSION, TRAIL_LINES, checks_targeted
+from tradeops._session import SESSION, TRAIL_LINES, checks_targeted, run_kind
 from tradeops.outputs import _environment, kept
 from tradeops.reports import _html, chain, paths
 from tradeops.runfacts import DOC, ENVIRONMENT, RUN, RUN_INFO, slo_results
@@ -63,9 +63,7 @@ class PaperTrail:
         """Decide where this run's files go and point pytest-html and JUnit there."""
         ops = config.stash[SESSION]
         option = config.option
-        kind = paths.report_kind(
-            option.markexpr, list(config.args), config.rootpath, config.invocation_params.dir
-        )
+        kind = run_kind(config)
         # known_args_namespace holds what the user typed (and addopts), untouched by any
         # plugin that set a default into config.option before us.
         user_html = getattr(config.known_args_namespace, "htmlpath", None)
