@@ -72,7 +72,13 @@ def _cron_command() -> str:
 
 def _run(command: str, home: Path) -> subprocess.CompletedProcess:
     """`env -i` with what cron sets, then /bin/sh -c COMMAND, as cron runs it."""
-    env = ["env", "-i", *(f"{k}={v}" for k, v in {**CLEAN, "HOME": str(home)}.items())]
+    # The documented install keeps its venv at <suite>/.venv, where the wrapper looks; a
+    # checkout whose venv lives elsewhere names this interpreter as the wrapper allows.
+    python = (
+        {} if (REPO / ".venv" / "bin" / "python").is_file() else {"TRADEOPS_PYTHON": sys.executable}
+    )
+    variables = {**CLEAN, "HOME": str(home), **python}
+    env = ["env", "-i", *(f"{k}={v}" for k, v in variables.items())]
     return subprocess.run(
         [*env, "/bin/sh", "-c", command],
         capture_output=True, text=True, timeout=RUN_TIMEOUT_S, stdin=subprocess.DEVNULL,
