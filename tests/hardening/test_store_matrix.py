@@ -487,6 +487,17 @@ def test_a_run_seq_gap_is_found_and_a_text_run_seq_is_named(tmp_path):
         store.gaps(["r-1"])
 
 
+def test_a_run_seq_below_one_is_named_for_the_runs_asked_about(tmp_path):
+    b = healthy(tmp_path / "events.sqlite")
+    b.heartbeat("r-1")
+    _insert(b.write(), ts=NOW, type="HEARTBEAT", run_id="r-1", run_seq=0, payload="{}")
+    with EventStore(b.path) as store:
+        with pytest.raises(StoreValueError, match=r"expected a positive integer, got integer 0"):
+            store.gaps(["r-1"])
+        with pytest.raises(StoreValueError, match=r"got integer 0"):
+            store.gaps()
+
+
 def test_holes_in_the_global_seq_are_not_lost_events(tmp_path):
     b = healthy(tmp_path / "events.sqlite")
     path = b.write()

@@ -64,9 +64,14 @@ _PL_BAD = first_problem_sql("TRADE_CLOSED", _PL_FIELD, "ts > :since AND account_
 
 # Events whose ts is no time at all, before 2000, or in the future: through events_ts
 # (text and blobs sort after every number, NULL before).
+# Three ranges of events_ts, then the rows by seq: written as one OR, SQLite would scan
+# the table (or an index) from end to end to keep them in seq order.
 BAD_TIMESTAMPS = f"""
-SELECT seq, type, {ts_problem()} FROM events
-WHERE ts IS NULL OR ts < {MIN_MS} OR ts > :max_ts ORDER BY seq LIMIT :n
+SELECT seq, type, {ts_problem()} FROM events WHERE seq IN (
+  SELECT seq FROM events WHERE ts IS NULL
+  UNION ALL SELECT seq FROM events WHERE ts < {MIN_MS}
+  UNION ALL SELECT seq FROM events WHERE ts > :max_ts
+) ORDER BY seq LIMIT :n
 """
 
 REALIZED_PL = f"""

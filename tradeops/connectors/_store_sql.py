@@ -282,8 +282,18 @@ FILL_PROBLEM = f"SELECT {row_problem((('units', 'integer'),))} FROM events WHERE
 
 def run_seq_sql(some_runs: bool) -> str:
     """The first run-scoped row whose run_seq is not a positive integer (text sorts last)."""
-    only = "run_id IN (SELECT value FROM json_each(:ids))" if some_runs else "run_id IS NOT NULL"
+    bad = f"run_seq < 1 OR run_seq > {_INT_MAX}"
+    if not some_runs:  # every run: one pass over the table is the floor
+        rows = f"SELECT seq, type, run_seq FROM events WHERE run_id IS NOT NULL AND ({bad})"
+    else:
+        # Two ranges of events_run(run_id, run_seq) per run, below 1 and above the
+        # largest: the OR of both would make SQLite scan the whole table.
+        only = "run_id IN (SELECT value FROM json_each(:ids))"
+        rows = f"""
+  SELECT seq, type, run_seq FROM events WHERE {only} AND run_seq < 1
+  UNION ALL
+  SELECT seq, type, run_seq FROM events WHERE {only} AND run_seq > {_INT_MAX}"""
     return f"""
-SELECT seq, type, typeof(run_seq) || ' ' || substr(quote(run_seq), 1, 40) FROM events
-WHERE {only} AND (run_seq < 1 OR run_seq > {_INT_MAX}) ORDER BY seq LIMIT 1
+SELECT seq, type, typeof(run_seq) || ' ' || substr(quote(run_seq), 1, 40) FROM ({rows})
+ORDER BY seq LIMIT 1
 """
