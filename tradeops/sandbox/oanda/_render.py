@@ -67,9 +67,28 @@ class Book:
         self.price_gaps = dict(price_gaps or {})
         self.frozen_at = frozen_at
         self.accounts: dict[str, Account] = {}
+        # The ledger never changes: what every summary would sum over all its fills is
+        # summed once here (thousands of Decimals per answer, on the cores the suite uses).
+        self._realized: dict[str, Decimal] = {}
+        self._last_fill_ms: dict[str, int] = {}
+        self._closed_pl: dict[str, dict[tuple[str, str], Decimal]] = {}
         for raw in ledger["accounts"]:
             txns = sorted(raw["transactions"], key=lambda t: int(t["id"]))
             self.accounts[raw["id"]] = Account(raw, txns, [int(t["id"]) for t in txns])
+            self._index_fills(raw["id"], txns)
+
+    def _index_fills(self, account_id: str, txns: list[dict]) -> None:
+        fills = [t for t in txns if t.get("type") == "ORDER_FILL"]
+        self._realized[account_id] = sum((Decimal(t.get("pl", "0")) for t in fills), Decimal(0))
+        if fills:
+            self._last_fill_ms[account_id] = fills[-1]["time_ms"]
+        closed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+        for txn in fills:
+            for trade in txn.get("trades_closed") or []:
+                # Closing units are negative for a long trade, positive for a short one.
+                which = "long" if Decimal(trade["units"]) < 0 else "short"
+                closed[(txn.get("instrument"), which)] += Decimal(trade.get("realized_pl", "0"))
+        self._closed_pl[account_id] = dict(closed)
 
     # -- prices -----------------------------------------------------------------------
 
@@ -159,13 +178,10 @@ class Book:
             side.trade_ids.append(str(trade["id"]))
             close = q.bid if units > 0 else q.ask
             side.upl += units * (close - price) * self._factor(name, quotes)
-        for txn in account.txns:
-            if txn.get("type") != "ORDER_FILL" or txn.get("instrument") not in sides:
-                continue
-            for closed in txn.get("trades_closed") or []:
-                # Closing units are negative for a long trade, positive for a short one.
-                which = "long" if Decimal(closed["units"]) < 0 else "short"
-                sides[txn["instrument"]][which].pl += Decimal(closed.get("realized_pl", "0"))
+        closed = self._closed_pl[account.id]
+        for name, both in sides.items():  # realized P/L of the instruments still open
+            for which, side in both.items():
+                side.pl += closed.get((name, which), Decimal(0))
         return sides
 
     def _exposure(self, account: Account, now: datetime) -> tuple[Decimal, Decimal]:
@@ -193,8 +209,7 @@ class Book:
         else:
             closeout = call = Decimal(1 if margin_used else 0)
         available = max(nav - margin_used, Decimal(0))
-        fills = [t for t in account.txns if t.get("type") == "ORDER_FILL"]
-        realized = sum((Decimal(t.get("pl", "0")) for t in fills), Decimal(0))
+        realized = self._realized[account_id]
         summary = {
             "id": account_id,
             "alias": raw.get("alias", ""),
@@ -228,8 +243,8 @@ class Book:
             "marginCallPercent": str(call.quantize(_PERCENT)),
             "lastTransactionID": account.last_id,
         }
-        if fills:
-            summary["lastOrderFillTimestamp"] = rfc3339_ms(fills[-1]["time_ms"])
+        if account_id in self._last_fill_ms:
+            summary["lastOrderFillTimestamp"] = rfc3339_ms(self._last_fill_ms[account_id])
         return {"account": summary, "lastTransactionID": account.last_id}
 
     def open_positions(self, account_id: str, now: datetime) -> dict:
