@@ -14,12 +14,13 @@ when xdist is installed.
 
 from __future__ import annotations
 
+import gc
 import time
 from pathlib import Path
 
 import pytest
 
-from tradeops import _rootdir, _session, verdict
+from tradeops import _collect, _rootdir, _session, verdict
 from tradeops._session import (
     SESSION,
     TRAIL_LINES,
@@ -169,15 +170,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
-    # `pytest /opt/tradeops -m preflight` names the suite's folder, as cron does from
-    # elsewhere: that means its checks (the testpaths), not the suite's own tests too.
-    root = config.rootpath
-    if not any(path == root for _, path in _session.arg_paths(config)):
-        return None
-    if collection_path == root or collection_path.parent != root:
-        return None
-    checks = {root / name for name in _session.CHECK_DIRS}
-    return (collection_path.is_dir() and collection_path not in checks) or None
+    if _collect.outside_the_checks(collection_path, config):
+        return True
+    if _collect.holds_no_preflight_item(collection_path, config):
+        return True
+    return None
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -292,6 +289,21 @@ def _is_check(item: pytest.Item) -> bool:
     return any((item.config.rootpath / d) in path.parents for d in _session.CHECK_DIRS)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # Everything built so far (modules, the probe, the items) lives until the run ends:
+    # frozen, the garbage collector stops walking it, both in the automatic passes the
+    # checks trigger and in the gc.collect() pytest makes at the end to surface
+    # unraisable exceptions (a fifth of a pre-flight's CPU when it walked all of it).
+    # What the checks themselves allocate is collected as before.
+    gc.freeze()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # The first check may read the probe history (availability): this run's probe first.
+    _session.probe_recorded(session.config.stash[SESSION])
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if _is_check(item):
         problems = CheckMeta.of(item).problems()
@@ -340,6 +352,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 @pytest.hookimpl(tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    _session.probe_recorded(config.stash[SESSION])  # a run stopped before its checks
     run = config.stash.get(RUN, None)
     if is_worker(config) or run is None:
         return
