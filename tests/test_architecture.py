@@ -11,14 +11,17 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 # Bottom-up. A module may import its own layer and the layers below, never above. The
 # sandbox is an independent platform: the suite may start it, it imports none of the suite.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_secret", "findings", "figures", "market", "scheduled", "runbooks", "waivers", "exposure"),
+    (
+        "_secret", "_later", "findings", "figures", "market", "scheduled", "runbooks",
+        "waivers", "exposure",
+    ),  # fmt: skip
     ("_config_rules", "config"),
     ("connectors", "checkmodel", "liveness"),
     ("probe", "slo", "reports", "instants"),
     ("_session", "verdict"),
     ("runfacts",),
     ("outputs",),
-    ("plugin", "_xdist", "_rootdir", "__init__", "__main__", "postmortem"),
+    ("plugin", "_collect", "_xdist", "_rootdir", "__init__", "__main__", "postmortem"),
 )
 
 

@@ -14,6 +14,7 @@ TOML allows `nan` and `inf`; no rule here accepts either.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import types
@@ -89,11 +90,17 @@ ACCOUNTS = Rule(
 ).meta()
 
 
+@functools.cache
+def _hints(cls: type) -> dict[str, object]:
+    """A section's field types, evaluated once: each broker and account is one record."""
+    return typing.get_type_hints(cls)
+
+
 def record(cls: type, raw: object, path: Path, where: str):
     """Build one section's dataclass from its TOML table, checking every key, type and rule."""
     if not isinstance(raw, dict):
         raise ManifestError(f"{path}: {where} must be a table")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls) if f.metadata.get("toml", True)}
     for key in raw:
         if key not in fields:

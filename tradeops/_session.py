@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tradeops._later import Later
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
 from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
@@ -76,6 +77,7 @@ class OpsSession:
     verdict: PlatformVerdict | None = None
     sandbox: object | None = None  # tradeops.sandbox.Sandbox, imported lazily
     problems: list[str] = field(default_factory=list)
+    recording: Later[None] | None = None  # this run's probe, on its way to the history
 
     def to_workerinput(self) -> dict:
         """Plain JSON for the workers: the manifest path, the clock, the verdict."""
@@ -161,7 +163,16 @@ def probe(session: OpsSession, config: pytest.Config) -> None:
     if session.manifest is None:
         return
     session.verdict = probe_platform(session.manifest, session.now_ms)
-    _record_probe(session, config)
+    # Its commit waits on the disk: it overlaps the collection, and is done before any
+    # check (the availability SLO) reads the history.
+    session.recording = Later(lambda: _record_probe(session, config), "tradeops-probe-history")
+
+
+def probe_recorded(session: OpsSession) -> None:
+    """Wait until this run's probe is in the history (its failure is one of the problems)."""
+    if session.recording is not None:
+        session.recording.get()
+        session.recording = None
 
 
 def _record_probe(session: OpsSession, config: pytest.Config) -> None:
@@ -181,6 +192,7 @@ def _record_probe(session: OpsSession, config: pytest.Config) -> None:
 
 def close_session(session: OpsSession) -> None:
     """Stop the sandbox if this session started one."""
+    probe_recorded(session)  # before the sandbox (and perhaps its history) is gone
     if session.sandbox is not None:
         session.sandbox.stop()
         session.sandbox = None

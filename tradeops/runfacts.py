@@ -168,6 +168,8 @@ def _platform_red(ops) -> list[dict]:
 
 
 def slo_results(run) -> list:
+    if not run.slo_results:  # a run without SLOs (pre-flight) never loads their modules
+        return []
     from tradeops.slo.result import SloResult
 
     out = []

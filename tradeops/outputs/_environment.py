@@ -79,13 +79,16 @@ def operator() -> str:
         return "unknown"
 
 
-def environment(config: pytest.Config, ops: OpsSession, run: RunPaths) -> dict[str, str]:
-    """The tradeops part of the report's environment table (and the JSON summary's)."""
+def environment(
+    config: pytest.Config, ops: OpsSession, run: RunPaths, commit: str
+) -> dict[str, str]:
+    """The tradeops part of the report's environment table (and the JSON summary's);
+    `commit` is git_commit(rootdir), computed by the caller (while the probe runs)."""
     env = {
         "Run": f"{run.kind} run {run.run_id}",
         "Started": run.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "Suite version": tradeops.__version__,
-        "Git commit": git_commit(config.rootpath),
+        "Git commit": commit,
         "Host": socket.gethostname(),
         "Operator": operator(),
         "Markers selected": config.option.markexpr or "(none: every check)",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tradeops._later import Later
 from tradeops._session import SESSION, TRAIL_LINES, checks_targeted, run_kind
 from tradeops.outputs import _environment, kept
 from tradeops.reports import _html, chain, paths
@@ -57,6 +58,8 @@ class PaperTrail:
         self.error: str | None = None
         self._metadata_snapshot: dict | None = None
         self._html_report = None
+        # Two git subprocesses: they run while the probe waits on the platform.
+        self._commit = Later(lambda: _environment.git_commit(config.rootpath), "tradeops-git")
 
     @classmethod
     def open(cls, config: pytest.Config) -> PaperTrail:
@@ -110,7 +113,7 @@ class PaperTrail:
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Build the vetted environment and make it the report's whole table."""
         self.environment = _environment.environment(
-            self.config, self.config.stash[SESSION], self.run
+            self.config, self.config.stash[SESSION], self.run, self._commit.get()
         )
         self.config.stash[ENVIRONMENT] = self.environment
         metadata = _metadata(self.config)
@@ -167,10 +170,11 @@ class PaperTrail:
                 self._html_report.title
             )
         prefix.append(_html.summary_block(self.data, self.config.rootpath, self.run.html.parent))
-        from tradeops.slo.report import html_fragment
-
         results = slo_results(self.config.stash[RUN])
-        prefix.append(html_fragment(results, self.data.get("gate")))
+        if results:  # a run without SLOs (pre-flight) never loads their modules
+            from tradeops.slo.report import html_fragment
+
+            prefix.append(html_fragment(results, self.data.get("gate")))
 
     # -- the end: outputs, chain, retention, index ---------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -71,7 +71,7 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
     # building one per call costs more than the call on a local platform).
     skew_s = manifest.thresholds.clock_skew_max_s
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=32) as pool:
-        store_job = pool.submit(guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms))
+        store_job = pool.submit(guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms, pool))
         control_plane = stack.enter_context(
             ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
         )
@@ -122,26 +122,39 @@ def guarded(job: Callable[[], object]) -> Any:
         return PlatformError(f"unexpected {type(exc).__name__} while probing: {exc}")
 
 
-def _store_facts(manifest: Manifest, now_ms: int, tolerance_ms: int) -> StoreFacts:
+def _store_facts(
+    manifest: Manifest, now_ms: int, tolerance_ms: int, pool: ThreadPoolExecutor
+) -> StoreFacts:
     path = manifest.event_store.path
     skew_s = manifest.thresholds.clock_skew_max_s
-    with EventStore.from_config(manifest.event_store, skew_s) as store:
-        columns, indexes = store.schema()
+
+    def store() -> EventStore:
+        return EventStore.from_config(manifest.event_store, skew_s)
+
+    # The two slowest reads (the newest events' order, every fill's units) each on a
+    # connection of its own: SQLite reads without holding the GIL, so they overlap.
+    with store() as main, store() as newest_events, store() as fills:
+        regressions = pool.submit(newest_events.ts_regressions, SEQUENCE_LOOKBACK, tolerance_ms)
+        positions = pool.submit(fills.net_positions)
         try:
-            newest: tuple[int, int] | StoreValueError | None = store.newest_event()
-        except StoreValueError as exc:  # one bad row: the writes check names it
-            newest = exc
-        return StoreFacts(
-            journal_mode=store.journal_mode(),
-            newest=newest,
-            live_runs=store.live_runs(now_ms),
-            columns=columns,
-            indexes=indexes,
-            regressions=store.ts_regressions(SEQUENCE_LOOKBACK, tolerance_ms),
-            net_positions=store.net_positions(),
-            wal_bytes=_size(f"{path}-wal"),
-            bad_timestamps=store.bad_timestamps(),
-        )
+            columns, indexes = main.schema()
+            try:
+                newest: tuple[int, int] | StoreValueError | None = main.newest_event()
+            except StoreValueError as exc:  # one bad row: the writes check names it
+                newest = exc
+            return StoreFacts(
+                journal_mode=main.journal_mode(),
+                newest=newest,
+                live_runs=main.live_runs(now_ms),
+                columns=columns,
+                indexes=indexes,
+                regressions=regressions.result(),
+                net_positions=positions.result(),
+                wal_bytes=_size(f"{path}-wal"),
+                bad_timestamps=main.bad_timestamps(),
+            )
+        finally:
+            wait([regressions, positions])  # before their connections close
 
 
 def _size(path: str) -> int:

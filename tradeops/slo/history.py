@@ -22,10 +22,12 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tradeops.config import Manifest, SloConfig, reports_root
-from tradeops.slo._sql import Window, aggregate, counts_of
-from tradeops.slo.objectives import Measurement
+
+if TYPE_CHECKING:
+    from tradeops.slo.objectives import Measurement
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS probes (
@@ -39,7 +41,7 @@ CREATE TABLE IF NOT EXISTS probes (
 CREATE INDEX IF NOT EXISTS probes_ts ON probes(ts);
 """
 PLATFORM_INDEX = "CREATE INDEX IF NOT EXISTS probes_platform_ts ON probes(platform, ts)"
-AVAILABILITY = aggregate(
+AVAILABILITY_ROWS = (
     "SELECT ts AS t, NOT ok AS bad FROM probes "
     "WHERE platform IS :platform AND ts > :start AND ts <= :now"
 )
@@ -137,9 +139,13 @@ class ProbeHistory:
 
     def measure(self, config: SloConfig, now_ms: int) -> Measurement:
         """Control plane availability as of now_ms: probes healthy / probes in the window."""
+        # Imported here: every run records its probe, and only SLO runs read them back.
+        from tradeops.slo._sql import Window, aggregate, counts_of
+        from tradeops.slo.objectives import Measurement
+
         window = Window(now_ms, config.window_days)
         try:
-            rows = self._read(AVAILABILITY, window.params(platform=self.platform))
+            rows = self._read(aggregate(AVAILABILITY_ROWS), window.params(platform=self.platform))
         except ProbeHistoryError as exc:
             return Measurement.failed(str(exc))
         if not rows:
