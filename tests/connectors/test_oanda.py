@@ -216,8 +216,9 @@ def test_a_refused_connection_is_unreachable():
 # The canned server: one process, one behaviour per path prefix (/<case>/v3/...), and
 # /stats/<case> telling how many requests a case has seen.
 _CANNED = r"""
-import json, sys
+import json, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, quote, urlsplit
 summary, account = json.loads(open(sys.argv[1]).read()), sys.argv[2]
 seen = {}
 
@@ -238,6 +239,7 @@ class Handler(BaseHTTPRequestHandler):
         if case == "stats":
             return self.answer(200, {"seen": seen.get(self.path.split("/")[2], 0)})
         seen[case] = seen.get(case, 0) + 1
+        base = f"http://{self.headers['Host']}/{case}/v3/accounts/{account}"
         listed = {"accounts": [{"id": account, "tags": []}]}
         if case == "busy":
             if seen[case] == 1:
@@ -261,6 +263,20 @@ class Handler(BaseHTTPRequestHandler):
         if case == "echo":
             said = "denied for " + self.headers.get("Authorization", "")
             return self.answer(403, {"errorMessage": said})
+        if case in ("slowpages", "stuckpage"):
+            # Four pages, each answered in 0.3 s (the second in 1.5 s when "stuck"): the
+            # page URLs carry the listing's `from` time for the fills they answer with.
+            query = parse_qs(urlsplit(self.path).query)
+            if "/idrange" not in self.path:
+                at = quote(query["from"][0])
+                page = base + "/transactions/idrange?from={0}&to={0}&at=" + at
+                pages = [page.format(k) for k in (1, 2, 3, 4)]
+                return self.answer(200, {"count": 4, "pages": pages, "lastTransactionID": "4"})
+            k = query["from"][0]
+            time.sleep(1.5 if case == "stuckpage" and k == "2" else 0.3)
+            fill = {"id": k, "time": query["at"][0], "type": "ORDER_FILL",
+                    "instrument": "EUR_USD", "units": "1000", "price": "1.08000"}
+            return self.answer(200, {"transactions": [fill], "lastTransactionID": "4"})
         if case == "foreign":
             page = f"http://198.51.100.7/v3/accounts/{account}/transactions/idrange?from=1&to=2"
             return self.answer(200, {"count": 2, "pages": [page], "lastTransactionID": "2"})
@@ -353,6 +369,20 @@ def test_page_urls_on_another_host_are_not_followed(canned):
         error = failure(client, "fills", ACCOUNT_A, T0, T0 + timedelta(days=1))
     assert error.kind == "malformed" and "not followed" in str(error)
     assert "198.51.100.7" in str(error)
+
+
+def test_each_page_of_fills_has_the_brokers_timeout_not_one_for_all_pages(canned):
+    # Four pages of 0.3 s with a 1 s timeout: 1.2 s in all, every page well in time.
+    with canned_broker(canned, "slowpages", timeout_s=1.0) as client:
+        fills = client.fills(ACCOUNT_A, T0, T0 + timedelta(days=1))
+    assert [f.id for f in fills] == ["1", "2", "3", "4"]
+
+
+def test_a_page_that_outlasts_the_timeout_fails_the_read_naming_the_page(canned):
+    with canned_broker(canned, "stuckpage", timeout_s=1.0) as client:
+        error = failure(client, "fills", ACCOUNT_A, T0, T0 + timedelta(days=1))
+    assert error.kind == "timeout" and "no answer within 1 s" in str(error)
+    assert "idrange?from=2" in str(error)
 
 
 def test_a_server_that_echoes_the_token_cannot_leak_it(canned):

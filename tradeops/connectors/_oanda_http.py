@@ -65,6 +65,11 @@ class Call:
         self.deadline = time.monotonic() + endpoint.timeout_s
         self.path = ""
 
+    def next_request(self, ceiling: float) -> None:
+        """A fresh deadline for the call's next request, never past `ceiling`: each page
+        of a paged read gets the broker's timeout, as every request does."""
+        self.deadline = min(time.monotonic() + self.endpoint.timeout_s, ceiling)
+
     def error(self, kind: str, detail: str) -> BrokerError:
         name = self.endpoint.name
         where = f"account {self.account}" if self.account else "account list"

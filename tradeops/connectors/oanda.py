@@ -12,6 +12,7 @@ its value, nor any token a server echoed.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -36,6 +37,10 @@ __all__ = [
 ]
 
 MAX_PAGES = 1000  # transaction pages followed per call: a bound, not an expectation
+# A paged read (fills) gives each page the broker's timeout, and all of them together at
+# most this many timeouts: one budget for every page made a busy account (12 pages of
+# fills in 7 days at 300 strategies) time out on a slow but working broker, a false red.
+PAGED_TIMEOUTS = 30
 PAGE_SIZE = 1000  # OANDA's maximum pageSize
 
 
@@ -249,8 +254,18 @@ class OandaBroker:
         if len(pages) > MAX_PAGES:
             raise call.error("malformed", f"{len(pages)} pages listed, more than {MAX_PAGES}")
         found: dict[str, Fill] = {}
+        timeout_s = self._endpoint.timeout_s
+        ceiling = time.monotonic() + PAGED_TIMEOUTS * timeout_s
         for index, page in enumerate(pages):
-            body = call.get(self._page_target(call, account, page, index), name=f"pages[{index}]")
+            target = self._page_target(call, account, page, index)
+            if time.monotonic() >= ceiling:
+                raise call.error(
+                    "timeout",
+                    f"{len(pages)} pages not read within {PAGED_TIMEOUTS} x {timeout_s:g} s "
+                    f"(stopped at pages[{index}])",
+                )
+            call.next_request(ceiling)
+            body = call.get(target, name=f"pages[{index}]")
             with call.reading():
                 for fill in filter(None, map(_fill, body.objects("transactions"))):
                     if since <= fill.time <= until:
