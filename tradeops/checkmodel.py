@@ -51,6 +51,9 @@ def layer_rank(layer: str | None) -> int:
     return LAYER_ORDER.index(layer) if layer in LAYER_ORDER else len(LAYER_ORDER)
 
 
+_META = pytest.StashKey["CheckMeta"]()
+
+
 @dataclass(frozen=True)
 class CheckMeta:
     """What the plugin knows of one check item, carried in user_properties."""
@@ -67,6 +70,15 @@ class CheckMeta:
 
     @classmethod
     def of(cls, item: pytest.Item) -> CheckMeta:
+        """The item's check, read from its markers once: collection has settled them, and
+        each item is asked five times (sort, setup, three reports)."""
+        meta = item.stash.get(_META, None)
+        if meta is None:
+            meta = item.stash[_META] = cls._read(item)
+        return meta
+
+    @classmethod
+    def _read(cls, item: pytest.Item) -> CheckMeta:
         name = getattr(item, "originalname", None) or item.name.split("[")[0]
         callspec = getattr(item, "callspec", None)
         severity = item.get_closest_marker("severity")
