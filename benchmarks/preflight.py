@@ -23,7 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _floor import REPO, floor_command, floor_dir
 
 PLAIN = """
 import sys, time
@@ -55,27 +57,6 @@ cp.summary(); store.gaps(ids); store.stale_detections(run_ids=ids)
 store.residual_runs(now); store.payload_problems(["RUN_STARTED"]); store.pending_gates()
 store.unresolved_alerts()
 """
-
-
-# The first also proves the floor is the floor: the tradeops plugin is not loaded in it.
-FLOOR_TESTS = (
-    "import sys\n\n\ndef test_trivial_0():\n    assert 'tradeops.plugin' not in sys.modules\n\n\n"
-    + "".join(f"def test_trivial_{k}():\n    assert True\n\n\n" for k in range(1, 5))
-)
-
-
-def floor_dir() -> Path:
-    """Five trivial tests with the repository's addopts: pytest's floor on this machine."""
-    import tomllib
-
-    pytest_table = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["pytest"]
-    options = pytest_table.get("ini_options", pytest_table)
-    where = Path(tempfile.mkdtemp(prefix="tradeops-floor-"))
-    # The tradeops plugin (a pytest11 entry point) is what is measured: off in the floor.
-    addopts = " ".join([*options["addopts"], "-p", "no:tradeops.plugin"])
-    (where / "pytest.ini").write_text(f"[pytest]\naddopts = {addopts}\n")
-    (where / "test_floor.py").write_text(FLOOR_TESTS)
-    return where
 
 
 def once(command: list[str], env: dict, cwd: Path = REPO) -> float:
@@ -119,13 +100,7 @@ def main() -> None:
         pytest = [sys.executable, "-m", "pytest"]
         floor = floor_dir()
         runs: dict[str, tuple[list[str], Path]] = {
-            # `--html=PATH`, not `--html PATH`: pytest takes a spaced value it does not
-            # know yet (pytest-html's option) for a path, finds no ini file from it, and
-            # skips the ini's addopts, so the floor would load the tradeops plugin too.
-            "pytest floor (5 trivial tests)": (
-                [*pytest, "-q", "-p", "no:randomly", f"--html={report}"],
-                floor,
-            ),
+            "pytest floor (5 trivial tests)": (floor_command(report), floor),
             "plain script (same calls, no pytest)": (
                 [sys.executable, "-c", PLAIN, str(sandbox.manifest_path)],
                 REPO,

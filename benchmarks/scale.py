@@ -6,7 +6,9 @@
 Per size, the healthy sandbox is started once (not timed; its store is generated once per
 day and cached in ~/.cache/tradeops, which takes minutes the first time at 600), then the
 whole suite (`pytest checks slo --ops-config SANDBOX/ops.toml`) is run `repeat` times at
--n 0, -n 2 and -n auto, each run a fresh process. Prints the median wall time, the peak
+-n 0, -n 2 and -n auto, each run a fresh process, interleaved with pytest's own floor
+(benchmarks/_floor.py: five trivial tests). Prints the median wall time, its ratio to the
+floor, the peak
 RSS of the largest process (GNU time's %M: pytest, or its biggest xdist worker), the cost
 per strategy, and whether -n auto was at most the better of -n 0 and -n 2. Medians,
 because the machine's cores are shared: one run alone says little.
@@ -25,19 +27,22 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _floor import REPO, floor_command, floor_dir
+
 MODES = ("0", "2", "auto")
 RUN_TIMEOUT_S = 900
 
 
-def one_run(command: list[str], env: dict) -> tuple[float, float]:
+def one_run(command: list[str], env: dict, cwd: Path = REPO) -> tuple[float, float]:
     """(wall s, peak RSS MB) of one whole-process run; exit 0, 10 or 11 are verdicts."""
     timer = shutil.which("time") or "/usr/bin/time"
     with tempfile.NamedTemporaryFile("r", suffix=".rss") as rss:
         started = time.perf_counter()
         done = subprocess.run(
             [timer, "-f", "%M", "-o", rss.name, *command],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT_S,
         )  # fmt: skip
         wall = time.perf_counter() - started
         if done.returncode not in (0, 10, 11):
@@ -59,8 +64,10 @@ def measure_size(strategies: int, repeat: int) -> dict[str, tuple[float, float]]
         report = Path(tempfile.mkdtemp()) / "report.html"
         base = [sys.executable, "-m", "pytest", "checks", "slo", "-q", "-p", "no:randomly",
                 "--ops-config", str(sandbox.manifest_path), "--html", str(report)]  # fmt: skip
-        figures: dict[str, list[tuple[float, float]]] = {mode: [] for mode in MODES}
+        floor = floor_dir()
+        figures: dict[str, list[tuple[float, float]]] = {m: [] for m in (*MODES, "floor")}
         for _ in range(repeat):  # interleaved, so a busy minute hurts every mode alike
+            figures["floor"].append(one_run(floor_command(report), env, floor))
             for mode in MODES:
                 figures[mode].append(one_run([*base, "-n", mode], env))
     return {
@@ -78,13 +85,19 @@ def main() -> None:
     results = {}
     for n in sizes:
         results[n] = measure_size(n, args.repeat)
-        print(f"  {n}: " + ", ".join(f"-n {m} {w:.2f} s" for m, (w, _) in results[n].items()),
+        print(f"  {n}: " + ", ".join(f"{m} {w:.2f} s" for m, (w, _) in results[n].items()),
               flush=True)  # fmt: skip
     print(f"\nfull suite (checks + slo), median of {args.repeat}, healthy sandbox")
-    print(f"{'strategies':>10} {'mode':>6} {'wall s':>8} {'ms/strategy':>12} {'peak MB':>8}")
+    print("x floor: against pytest's own floor (5 trivial tests), timed beside it")
+    print(f"{'strategies':>10} {'mode':>6} {'wall s':>8} {'x floor':>8} {'ms/strategy':>12} "
+          f"{'peak MB':>8}")  # fmt: skip
     for n, by_mode in results.items():
-        for mode, (wall, rss) in by_mode.items():
-            print(f"{n:>10} {'-n ' + mode:>6} {wall:8.2f} {wall / n * 1e3:12.1f} {rss:8.0f}")
+        floor_s = by_mode["floor"][0]
+        print(f"{n:>10} {'floor':>6} {floor_s:8.2f} {1:8.2f} {'':>12} {by_mode['floor'][1]:8.0f}")
+        for mode in MODES:
+            wall, rss = by_mode[mode]
+            print(f"{n:>10} {'-n ' + mode:>6} {wall:8.2f} {wall / floor_s:8.2f} "
+                  f"{wall / n * 1e3:12.1f} {rss:8.0f}")  # fmt: skip
         best = min(by_mode["0"][0], by_mode["2"][0])
         auto = by_mode["auto"][0]
         verdict = "ok" if auto <= best * 1.05 else "SLOWER"
