@@ -8,10 +8,9 @@ day and cached in ~/.cache/tradeops, which takes minutes the first time at 600),
 whole suite (`pytest checks slo --ops-config SANDBOX/ops.toml`) is run `repeat` times at
 -n 0, -n 2 and -n auto, each run a fresh process, interleaved with pytest's own floor
 (benchmarks/_floor.py: five trivial tests). Prints the median wall time, its ratio to the
-floor, the peak
-RSS of the largest process (GNU time's %M: pytest, or its biggest xdist worker), the cost
-per strategy, and whether -n auto was at most the better of -n 0 and -n 2. Medians,
-because the machine's cores are shared: one run alone says little.
+floor, the peak RSS of the largest process (GNU time's %M: pytest, or its biggest xdist
+worker), the cost per strategy, and whether -n auto was at most the better of -n 0 and
+-n 2. Medians, because the machine's cores are shared: one run alone says little.
 """
 
 from __future__ import annotations
