@@ -12,9 +12,16 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 # sandbox is an independent platform: the suite may start it, it imports none of the suite.
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
-        "_secret", "_later", "findings", "figures", "market", "scheduled", "runbooks",
-        "waivers", "exposure",
-    ),  # fmt: skip
+        "_secret",
+        "_later",
+        "findings",
+        "figures",
+        "market",
+        "scheduled",
+        "runbooks",
+        "waivers",
+        "exposure",
+    ),
     ("_config_rules", "config"),
     ("connectors", "checkmodel", "liveness"),
     ("probe", "slo", "reports", "instants"),
