@@ -52,30 +52,34 @@ class Oldest:
     def of(cls, entries: list[dict], live: list[dict], genesis: str, size: int) -> Oldest | None:
         """From the whole chain (`size` bytes) and its live runs; None if a start in it
         cannot be compared with a cutoff."""
-        starts = [_start(entry) for entry in live]
-        known = [s for s in starts if s is not None]
-        if len(known) < len(starts):
-            return None
         last = entries[-1] if entries else {}
-        started = min(known, key=_parse) if known else None
-        return cls(int(last.get("seq", 0)), str(last.get("hash", genesis)), size, started)
+        oldest = cls(int(last.get("seq", 0)), str(last.get("hash", genesis)), size, None)
+        return oldest.with_starts(live)
+
+    def with_starts(self, adds: list[dict]) -> Oldest | None:
+        """With the starts of the runs `adds` taken in; None if one cannot meet a cutoff."""
+        started, earliest = self.started, _instant(self.started)
+        for entry in adds:
+            start = _start(entry)
+            moment = _instant(start)
+            if moment is None:
+                return None
+            if earliest is None or moment < earliest:
+                started, earliest = start, moment
+        return Oldest(self.seq, self.head, self.size, started)
 
     def folded(self, new: list[dict], size: int) -> Oldest | None:
         """Brought forward over `new`, the entries after `head` (the chain now `size`
         bytes); None when they do not follow on from it."""
-        started, previous = self.started, self.head
+        previous = self.head
         for seq, entry in enumerate(new, self.seq + 1):
             if entry.get("seq") != seq or entry.get("prev") != previous:
                 return None  # not the chain the sidecar saw: let a full read decide
             previous = entry.get("hash", "")
-            if entry.get("action") != "add" or not entry.get("files"):
-                continue  # a prune removes runs; an add without files is never live
-            start = _start(entry)
-            if start is None:
-                return None
-            if started is None or _parse(start) < _parse(started):
-                started = start
-        return Oldest(self.seq + len(new), previous, size, started)
+        # A prune removes runs; an add without files is never live.
+        adds = [e for e in new if e.get("action") == "add" and e.get("files")]
+        moved = Oldest(self.seq + len(new), previous, size, self.started)
+        return moved.with_starts(adds)
 
 
 def current(chain_path: Path, last: Callable[[], dict | None]) -> Oldest | None:
@@ -115,7 +119,9 @@ def load(root: Path) -> Oldest | None:
     seq, head, size, started = fields
     if not (isinstance(seq, int) and isinstance(head, str) and isinstance(size, int)):
         return None
-    if seq < 0 or size < 0 or (started is not None and not _comparable(started)):
+    if min(seq, size) < 0 or (seq == 0) != (size == 0):
+        return None  # an empty chain is seq 0 at 0 bytes, and only it
+    if started is not None and _instant(started) is None:
         return None
     return Oldest(seq, head, size, started)
 
@@ -162,20 +168,19 @@ def _entries(data: bytes) -> list[dict] | None:
 
 
 def _start(entry: dict) -> str | None:
-    """The run's start as the chain has it, if it is an instant prune can compare."""
     run = entry.get("run")
-    started = run.get("started") if isinstance(run, dict) else None
-    return started if _comparable(started) else None
+    return run.get("started") if isinstance(run, dict) else None
 
 
-def _comparable(started: object) -> bool:
-    """True for an RFC 3339 instant with its offset: a naive time cannot meet the cutoff."""
+def _instant(started: object) -> datetime | None:
+    """An RFC 3339 instant with its offset, else None: a naive time cannot meet a cutoff."""
     if not isinstance(started, str):
-        return False
+        return None
     try:
-        return _parse(started).tzinfo is not None
+        moment = _parse(started)
     except ValueError:
-        return False
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _parse(text: str) -> datetime:

@@ -237,7 +237,8 @@ def prune(
         return None
     entries = read_entries(root)
     removed, kept = [], []
-    for entry in live_runs(entries):
+    live = live_runs(entries)
+    for entry in live:
         if entry["run"]["id"] == spare or parse_utc(entry["run"]["started"]) >= cutoff:
             continue
         files = [(root / f["path"], f) for f in entry["files"]]
@@ -265,7 +266,9 @@ def prune(
     # After the entry: a crash between the two leaves a sidecar at the head before it,
     # which the next check catches up over (a prune keeps the start: merely early).
     size = (root / CHAIN_NAME).stat().st_size if entries else 0
-    _oldest.save(root, _oldest.Oldest.of(entries, live_runs(entries), GENESIS, size))
+    gone = {r["run"] for r in removed}  # (were one left in by mistake: an earlier start, safe)
+    left = [e for e in live if e["run"]["id"] not in gone]
+    _oldest.save(root, _oldest.Oldest.of(entries, left, GENESIS, size))
     return done
 
 
