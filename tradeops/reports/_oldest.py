@@ -10,7 +10,8 @@ before the cutoff, no run is, and prune returns without reading the chain.
 The sidecar is a cache, never an authority. It is believed only if the chain still has a
 line ending where the sidecar says and the first entry after it links onto the sidecar's
 head (or, with nothing after it, the chain's last entry is that head): a chain truncated,
-replaced, or with a line removed or inserted before that point fails it. Entries
+replaced, or with a line removed, inserted or resized before that point fails it (an edit
+that keeps every length is `verify`'s to find). Entries
 appended since (by runs without keep_days, or an older tradeops) are read from that
 point and folded in: an "add" can only make the oldest start earlier; a "prune" only
 removes runs, so the start is kept, perhaps earlier than the truth, which costs the next
