@@ -5,9 +5,15 @@ entry (hashing its files) and bring the index up to date. Each history is a synt
 chain of valid, linked entries (files on disk for the newest 100 runs only: older ones
 are never read by a run) with the index state built once, as a long-lived reports root
 has it. Printed as medians against the 0-run floor measured in the same process, with
-index.html's size, the state's size, and a full rebuild (`python -m tradeops.reports
-index`, linear like `verify`) and retention's check with nothing due (`chain.prune`,
-which every run with `[reports] keep_days` pays; it reads the whole chain) for reference.
+index.html's size, the state's size and a full rebuild (`python -m tradeops.reports
+index`, linear like `verify`) for reference.
+
+Retention's check with nothing due (`chain.prune`, which every run with `[reports]
+keep_days` pays after appending its entry) is timed in the same runs and printed the
+same way, median and ratio against its own 0-run floor: it answers from the sidecar
+`.retention-state.json` and the chain's end. "first check" is the one check that has no
+sidecar yet (the first run after an upgrade, or after the sidecar is deleted): it reads
+the whole chain once, as every check did before, and writes the sidecar.
 
     python benchmarks/reports.py [--repeat 15]
 """
@@ -32,6 +38,7 @@ T0 = datetime(2025, 1, 1, tzinfo=UTC)
 SIZES = (0, 10, 200, 1_000, 10_000, 50_000)
 ON_DISK = 100  # the newest runs with real files
 CHECKS = 40  # checks per run's JSON (pre-flight has 5; a full run of 30 strategies ~300)
+NOTHING_DUE = 100_000  # keep_days: every synthetic run is younger than that
 
 
 def summary(n: int) -> dict:
@@ -115,14 +122,27 @@ def history(root: Path, size: int) -> None:
     index.rebuild(root)
 
 
-def one_run(root: Path, n: int) -> float:
-    """A run's reporting: its files, its chain entry, the index. Seconds."""
+def one_run(root: Path, n: int) -> tuple[float, float]:
+    """A run's reporting (its files, its chain entry, the index) and, apart, retention's
+    check with nothing due, in the order a run does them. Seconds."""
     started = T0 + timedelta(minutes=15 * n)
     begin = time.perf_counter()
     paths = files_for(root, n, started)
     with chain.locked(root):
-        chain.append_run(root, paths, facts(n, started), started)
+        run = facts(n, started)
+        chain.append_run(root, paths, run, started)
+        checking = time.perf_counter()
+        assert chain.prune(root, keep_days=NOTHING_DUE, spare=run["id"]) is None
+        checked = time.perf_counter()
         index.write_index(root)
+    return time.perf_counter() - begin - (checked - checking), checked - checking
+
+
+def first_check(root: Path) -> float:
+    """Retention's check with no sidecar yet: one full read, which writes it. Seconds."""
+    begin = time.perf_counter()
+    with chain.locked(root):
+        assert chain.prune(root, keep_days=NOTHING_DUE) is None
     return time.perf_counter() - begin
 
 
@@ -136,15 +156,12 @@ def main() -> None:
             root = Path(tmp) / f"h{size}"
             history(root, size)
             os.sync()  # the synthetic history on disk first: no run pays for flushing it
-            costs = [one_run(root, size + i) for i in range(args.repeat)]
+            first = first_check(root)
+            costs, checks = zip(*(one_run(root, size + i) for i in range(args.repeat)), strict=True)
             begin = time.perf_counter()
             with chain.locked(root):
                 index.rebuild(root)
             rebuild = time.perf_counter() - begin
-            begin = time.perf_counter()
-            with chain.locked(root):
-                chain.prune(root, keep_days=100_000)  # nothing due: the cost of looking
-            prune = time.perf_counter() - begin
             rows.append(
                 (
                     size,
@@ -152,19 +169,25 @@ def main() -> None:
                     (root / "index.html").stat().st_size,
                     (root / index.STATE_NAME).stat().st_size,
                     rebuild,
-                    prune,
+                    statistics.median(checks),
+                    first,
                 )
             )
-    floor = rows[0][1]
-    print(f"one run's reporting (JSON + chain entry + index), median of {args.repeat}")
+    floor, check_floor = rows[0][1], rows[0][5]
+    print(
+        f"one run's reporting (JSON + chain entry + index) and retention's check with "
+        f"nothing due (chain.prune), medians of {args.repeat}"
+    )
     print(
         f"{'kept runs':>10} {'per run':>9} {'x floor':>8} {'index.html':>11} "
-        f"{'state':>9} {'full rebuild':>13} {'prune check':>12}"
+        f"{'state':>9} {'full rebuild':>13} {'prune check':>12} {'x floor':>8} "
+        f"{'first check':>12}"
     )
-    for size, cost, page, state, rebuild, prune in rows:
+    for size, cost, page, state, rebuild, check, first in rows:
         print(
             f"{size:>10,} {cost * 1000:>7.1f}ms {cost / floor:>7.2f}x {page / 1024:>9.0f}kB "
-            f"{state / 1024:>7.0f}kB {rebuild * 1000:>11.0f}ms {prune * 1000:>10.0f}ms"
+            f"{state / 1024:>7.0f}kB {rebuild * 1000:>11.0f}ms {check * 1000:>10.2f}ms "
+            f"{check / check_floor:>7.2f}x {first * 1000:>10.0f}ms"
         )
 
 

@@ -8,6 +8,10 @@ Pruning is itself an entry: a pruned report is expected to be absent, not "remov
 
 Writers hold an exclusive lock (`reports/.chain.lock`) while they write reports and
 append; `verify` holds a shared one, so it never sees a run half-recorded.
+
+Appending and retention's check with nothing due read only the chain's end, so a run
+costs the same at any length of history (retention keeps the oldest live run's start in
+a sidecar, see `_oldest`); pruning something, and `verify`, read the whole chain.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tradeops.config import RETENTION_FLOOR_DAYS
+from tradeops.reports import _oldest
 from tradeops.reports.paths import relative
 
 CHAIN_NAME = "chain.jsonl"
@@ -224,9 +229,16 @@ def prune(
     now = now or datetime.now(UTC)
     asked, keep_days = keep_days, max(keep_days, RETENTION_FLOOR_DAYS)
     cutoff = now - timedelta(days=keep_days)
+    # Every run asks and almost never is anything due: the sidecar's oldest live start,
+    # checked against the chain's end, answers that; only "due" or "unknown" reads it all.
+    oldest = _oldest.current(root / CHAIN_NAME, lambda: next(iter(tail(root, 1)), None))
+    if oldest is not None and not oldest.due(cutoff):
+        _oldest.save(root, oldest)  # at this head: the next run folds in only its own entry
+        return None
     entries = read_entries(root)
     removed, kept = [], []
-    for entry in live_runs(entries):
+    live = live_runs(entries)
+    for entry in live:
         if entry["run"]["id"] == spare or parse_utc(entry["run"]["started"]) >= cutoff:
             continue
         files = [(root / f["path"], f) for f in entry["files"]]
@@ -239,18 +251,25 @@ def prune(
                 {"path": record["path"], "sha256": record["sha256"], "run": entry["run"]["id"]}
             )
             _remove_if_empty(path.parent)
-    if not removed and not kept:
-        return None
-    body = {
-        "action": "prune",
-        "at": utc_text(now),
-        "keep_days": keep_days,
-        **({"asked_keep_days": asked} if asked != keep_days else {}),
-        "cutoff": utc_text(cutoff),
-        "removed": removed,
-        "kept_unverified": kept,
-    }
-    return _append(root, entries, body)
+    done = None
+    if removed or kept:
+        body = {
+            "action": "prune",
+            "at": utc_text(now),
+            "keep_days": keep_days,
+            **({"asked_keep_days": asked} if asked != keep_days else {}),
+            "cutoff": utc_text(cutoff),
+            "removed": removed,
+            "kept_unverified": kept,
+        }
+        done = _append(root, entries, body)
+    # After the entry: a crash between the two leaves a sidecar at the head before it,
+    # which the next check catches up over (a prune keeps the start: merely early).
+    size = (root / CHAIN_NAME).stat().st_size if entries else 0
+    gone = {r["run"] for r in removed}  # (were one left in by mistake: an earlier start, safe)
+    left = [e for e in live if e["run"]["id"] not in gone]
+    _oldest.save(root, _oldest.Oldest.of(entries, left, GENESIS, size))
+    return done
 
 
 def _remove_if_empty(folder: Path) -> None:
