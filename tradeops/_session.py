@@ -74,10 +74,19 @@ class OpsSession:
     manifest: Manifest | None = None
     now_ms: int = 0
     as_of_ms: int | None = None  # --ops-as-of: SLOs are judged as of this past instant
-    verdict: PlatformVerdict | None = None
+    judged: PlatformVerdict | None = None  # the layer-1 verdict, once known: see `verdict`
     sandbox: object | None = None  # tradeops.sandbox.Sandbox, imported lazily
     problems: list[str] = field(default_factory=list)
+    probing: Later[PlatformVerdict] | None = None  # the probe, while it runs
     recording: Later[None] | None = None  # this run's probe, on its way to the history
+
+    @property
+    def verdict(self) -> PlatformVerdict | None:
+        """The layer-1 verdict (None: no platform, or not probed); waits for a running probe."""
+        if self.probing is not None:
+            probing, self.probing = self.probing, None
+            self.judged = probing.get()
+        return self.judged
 
     def to_workerinput(self) -> dict:
         """Plain JSON for the workers: the manifest path, the clock, the verdict."""
@@ -93,7 +102,7 @@ class OpsSession:
         manifest = load_manifest(Path(data["manifest"])) if data["manifest"] else None
         verdict = PlatformVerdict.from_json(data["verdict"]) if data["verdict"] else None
         return cls(
-            manifest=manifest, now_ms=data["now_ms"], as_of_ms=data["as_of_ms"], verdict=verdict
+            manifest=manifest, now_ms=data["now_ms"], as_of_ms=data["as_of_ms"], judged=verdict
         )
 
     @property
@@ -158,33 +167,47 @@ def open_session(config: pytest.Config, checks_targeted: bool) -> OpsSession:
     return session
 
 
-def probe(session: OpsSession, config: pytest.Config) -> None:
-    """Decide the platform verdict once (controller only) and keep the control-plane probe."""
-    if session.manifest is None:
+def start_probe(session: OpsSession, config: pytest.Config) -> None:
+    """Probe layer 1 once (controller only), on a thread of its own from configure on.
+
+    The probe mostly waits (on SQLite, which reads without the GIL, and on the platform's
+    answers), so pytest's own configure, session start and collection go on meanwhile;
+    the first to ask for `session.verdict` (collection, the workers' input) waits for it.
+    """
+    manifest = session.manifest
+    if manifest is None:
         return
-    session.verdict = probe_platform(session.manifest, session.now_ms)
-    # Its commit waits on the disk: it overlaps the collection, and is done before any
-    # check (the availability SLO) reads the history.
-    session.recording = Later(lambda: _record_probe(session, config), "tradeops-probe-history")
+
+    def probe() -> PlatformVerdict:
+        verdict = probe_platform(manifest, session.now_ms)
+        # Its commit waits on the disk too: done before any check (the availability
+        # SLO) reads the history, see probe_recorded.
+        session.recording = Later(
+            lambda: _record_probe(session, config, verdict), "tradeops-probe-history"
+        )
+        return verdict
+
+    session.probing = Later(probe, "tradeops-probe")
 
 
 def probe_recorded(session: OpsSession) -> None:
     """Wait until this run's probe is in the history (its failure is one of the problems)."""
+    session.verdict  # noqa: B018  (the probe starts the recording: it must have run)
     if session.recording is not None:
         session.recording.get()
         session.recording = None
 
 
-def _record_probe(session: OpsSession, config: pytest.Config) -> None:
+def _record_probe(session: OpsSession, config: pytest.Config, verdict: PlatformVerdict) -> None:
     """Every run's control-plane probe goes to the suite's own history (availability SLO)."""
     from tradeops.slo.history import ProbeHistoryError, history_of
 
-    assert session.manifest is not None and session.verdict is not None
+    assert session.manifest is not None
     history = history_of(
         session.manifest, config.rootpath, config.getoption("ops_reports_dir", None)
     )
     try:
-        history.record(**session.verdict.control_plane)
+        history.record(**verdict.control_plane)
     except ProbeHistoryError as exc:
         # The history is the suite's bookkeeping: losing one probe must not fail the run.
         session.problems.append(f"control-plane probe not recorded: {exc}")

@@ -3,9 +3,10 @@
 Installed as a `pytest11` entry point, so pytest knows every `--ops-*` option before it
 parses the command line (`--ops-config PATH` with a space works from any directory).
 
-Options -> configure (resolve the platform, start a sandbox) -> sessionstart (probe layer
-1 once, on the controller) -> collection (count what the run's kind selects, gate the
-upper layers, order platform -> strategy -> portfolio -> slo) -> runtest (markers
+Options -> configure (resolve the platform, start a sandbox, start the layer-1 probe on
+a thread of its own, on the controller) -> collection (the probe's verdict awaited; count
+what the run's kind selects, gate the upper layers, order platform -> strategy ->
+portfolio -> slo) -> runtest (markers
 checked, outcomes classified, failures rendered severity-first) -> sessionfinish (one
 verdict document, the exit code, the file outputs) -> terminal summary (the verdict block,
 last) -> unconfigure (stop the sandbox). xdist's hooks live in `_xdist`, registered only
@@ -146,10 +147,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[TRAIL_LINES] = []
     _outputs_from_manifest(config, ops)
     open_paper_trail(config)
+    # Probe only when checks will run: `pytest tests` or --collect-only judge nothing.
     if not is_worker(config) and checks_targeted(config) and not config.option.collectonly:
         config.stash[STARTED_MS] = int(time.time() * 1000)
         config.stash[RUN] = RunCollector()
         config.pluginmanager.register(config.stash[RUN], "tradeops-run")
+        _session.start_probe(ops, config)
 
 
 def _outputs_from_manifest(config: pytest.Config, ops: _session.OpsSession) -> None:
@@ -160,14 +163,6 @@ def _outputs_from_manifest(config: pytest.Config, ops: _session.OpsSession) -> N
         config.option.ops_prometheus = str(
             path if path.is_absolute() else ops.manifest.path.parent / path
         )
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_sessionstart(session: pytest.Session) -> None:
-    config = session.config
-    # Probe only when checks will run: `pytest tests` or --collect-only judge nothing.
-    if not is_worker(config) and checks_targeted(config) and not config.option.collectonly:
-        _session.probe(config.stash[SESSION], config)
 
 
 def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
@@ -393,13 +388,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     ops = config.stash[SESSION]
-    if ops.verdict is None:
+    if ops.probing is None and ops.judged is None:  # nothing probed: `pytest tests`, --co
         return []
-    state = "red: " + ", ".join(ops.verdict.red_checks) if ops.verdict.red else "green"
     auto = config.stash.get(_session.AUTO_NOTE, None)
     lines = [f"tradeops: {auto}"] if auto else []
-    return [
-        *lines,
-        f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)",
-        f"tradeops: session clock {verdict.rfc3339(ops.now_ms)}",
-    ]
+    return [*lines, f"tradeops: session clock {verdict.rfc3339(ops.now_ms)}"]
+
+
+def pytest_report_collectionfinish(config: pytest.Config) -> list[str]:
+    # After collection, not in the header: the header is written while the probe runs.
+    ops = config.stash[SESSION]
+    if ops.verdict is None or config.option.verbose < 0:  # -q shows no header either
+        return []
+    state = "red: " + ", ".join(ops.verdict.red_checks) if ops.verdict.red else "green"
+    return [f"tradeops: platform layer {state} (probed in {ops.verdict.took_ms:.0f} ms)"]
