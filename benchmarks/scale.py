@@ -6,9 +6,10 @@
 Per size, the healthy sandbox is started once (not timed; its store is generated once per
 day and cached in ~/.cache/tradeops, which takes minutes the first time at 600), then the
 whole suite (`pytest checks slo --ops-config SANDBOX/ops.toml`) is run `repeat` times at
--n 0, -n 2 and -n auto, each run a fresh process, interleaved with pytest's own floor
-(benchmarks/_floor.py: five trivial tests). Prints the median wall time, its ratio to the
-floor, the peak RSS of the largest process (GNU time's %M: pytest, or its biggest xdist
+-n 0, -n 2 and -n auto, each run a fresh process, interleaved with two floors of pytest's
+own (benchmarks/_floor.py): five trivial tests, and as many trivial tests as the suite has
+checks at that size (pytest and pytest-html's cost per item). Prints the median wall
+time, its ratio to both floors, the peak RSS of the largest process (GNU time's %M: pytest, or its biggest xdist
 worker), the cost per strategy, and whether -n auto was at most the better of -n 0 and
 -n 2. Medians, because the machine's cores are shared: one run alone says little.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import os
 import shutil
 import statistics
@@ -64,9 +66,12 @@ def measure_size(strategies: int, repeat: int) -> dict[str, tuple[float, float]]
         base = [sys.executable, "-m", "pytest", "checks", "slo", "-q", "-p", "no:randomly",
                 "--ops-config", str(sandbox.manifest_path), "--html", str(report)]  # fmt: skip
         floor = floor_dir()
-        figures: dict[str, list[tuple[float, float]]] = {m: [] for m in (*MODES, "floor")}
+        figures: dict[str, list[tuple[float, float]]] = {m: [] for m in (*MODES, "floor", "items")}
+        one_run([*base, "-n", "0"], env)  # not timed: warms the caches, counts the checks
+        items = floor_dir(len(json.loads(report.with_suffix(".json").read_text())["checks"]))
         for _ in range(repeat):  # interleaved, so a busy minute hurts every mode alike
             figures["floor"].append(one_run(floor_command(report), env, floor))
+            figures["items"].append(one_run(floor_command(report), env, items))
             for mode in MODES:
                 figures[mode].append(one_run([*base, "-n", mode], env))
     return {
@@ -87,15 +92,16 @@ def main() -> None:
         print(f"  {n}: " + ", ".join(f"{m} {w:.2f} s" for m, (w, _) in results[n].items()),
               flush=True)  # fmt: skip
     print(f"\nfull suite (checks + slo), median of {args.repeat}, healthy sandbox")
-    print("x floor: against pytest's own floor (5 trivial tests), timed beside it")
-    print(f"{'strategies':>10} {'mode':>6} {'wall s':>8} {'x floor':>8} {'ms/strategy':>12} "
-          f"{'peak MB':>8}")  # fmt: skip
+    print("x floor: against pytest's own floor (5 trivial tests); x items: against pytest")
+    print("running as many trivial tests as the suite has checks; both timed beside it")
+    print(f"{'strategies':>10} {'mode':>6} {'wall s':>8} {'x floor':>8} {'x items':>8} "
+          f"{'ms/strategy':>12} {'peak MB':>8}")  # fmt: skip
     for n, by_mode in results.items():
-        floor_s = by_mode["floor"][0]
-        print(f"{n:>10} {'floor':>6} {floor_s:8.2f} {1:8.2f} {'':>12} {by_mode['floor'][1]:8.0f}")
-        for mode in MODES:
+        floor_s, items_s = by_mode["floor"][0], by_mode["items"][0]
+        for mode in ("floor", "items", *MODES):
             wall, rss = by_mode[mode]
-            print(f"{n:>10} {'-n ' + mode:>6} {wall:8.2f} {wall / floor_s:8.2f} "
+            label = mode if mode in ("floor", "items") else "-n " + mode
+            print(f"{n:>10} {label:>6} {wall:8.2f} {wall / floor_s:8.2f} {wall / items_s:8.2f} "
                   f"{wall / n * 1e3:12.1f} {rss:8.0f}")  # fmt: skip
         best = min(by_mode["0"][0], by_mode["2"][0])
         auto = by_mode["auto"][0]
