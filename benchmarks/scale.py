@@ -9,9 +9,10 @@ whole suite (`pytest checks slo --ops-config SANDBOX/ops.toml`) is run `repeat` 
 -n 0, -n 2 and -n auto, each run a fresh process, interleaved with two floors of pytest's
 own (benchmarks/_floor.py): five trivial tests, and as many trivial tests as the suite has
 checks at that size (pytest and pytest-html's cost per item). Prints the median wall
-time, its ratio to both floors, the peak RSS of the largest process (GNU time's %M: pytest, or its biggest xdist
-worker), the cost per strategy, and whether -n auto was at most the better of -n 0 and
--n 2. Medians, because the machine's cores are shared: one run alone says little.
+time, its ratio to both floors, the peak RSS of the largest process (GNU time's %M:
+pytest, or its biggest xdist worker), the cost per strategy, and whether -n auto was at
+most the better of -n 0 and -n 2. Medians, because the machine's cores are shared: one
+run alone says little.
 """
 
 from __future__ import annotations
