@@ -55,18 +55,30 @@ def broker_fills(
 
 
 @pytest.fixture(scope="session")
-def slo_results(
+def slo_evaluation(
     manifest: Manifest,
     event_store: EventStore,
     probe_history: ProbeHistory,
     broker_fills: BrokerFills,
     slo_now_ms: int,
-) -> dict[str, SloResult]:
-    """Every SLO of the manifest, evaluated once, by name."""
+) -> tuple[dict[str, SloResult], dict[str, float]]:
+    """Every SLO of the manifest, evaluated once, by name; and each one's time."""
+    took_s: dict[str, float] = {}
     results = evaluate(
-        manifest, slo_now_ms, store=event_store, history=probe_history, fills=broker_fills
+        manifest,
+        slo_now_ms,
+        store=event_store,
+        history=probe_history,
+        fills=broker_fills,
+        took_s=took_s,
     )
-    return {r.name: r for r in results}
+    return {r.name: r for r in results}, took_s
+
+
+@pytest.fixture(scope="session")
+def slo_results(slo_evaluation) -> dict[str, SloResult]:
+    """Every SLO of the manifest, evaluated once, by name."""
+    return slo_evaluation[0]
 
 
 @pytest.fixture(scope="session")
@@ -76,13 +88,22 @@ def budget_history(
     event_store: EventStore,
     probe_history: ProbeHistory,
     slo_now_ms: int,
+    slo_evaluation,
 ) -> dict[str, list[dict]]:
     """Each SLO's budget over its window, for the report's pictures: on the SLO runs only
     (`pytest slo/`, the gate), where the SLOs are the point; a full health run draws the
     budget as it is now. Bounded in time by tradeops.slo.series."""
     if run_kind(pytestconfig) not in ("slo", "promote-gate"):
         return {}
-    return series.budget_history(manifest, slo_now_ms, store=event_store, history=probe_history)
+    current, took_s = slo_evaluation
+    return series.budget_history(
+        manifest,
+        slo_now_ms,
+        store=event_store,
+        history=probe_history,
+        current=current,
+        took_s=took_s,
+    )
 
 
 @pytest.fixture

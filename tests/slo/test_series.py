@@ -8,7 +8,12 @@ from types import SimpleNamespace
 from tests.slo.conftest import DAY, HOUR
 from tradeops.config import SLO_DEFAULTS
 from tradeops.connectors.event_store import EventStore
+from tradeops.slo.evaluate import evaluate
 from tradeops.slo.series import budget_history
+
+
+def evaluate_now(slos, now_ms, store):
+    return evaluate(slos, now_ms, store=store, history=None, fills=None)
 
 
 def manifest(**slos):
@@ -63,6 +68,30 @@ def test_a_slow_store_gets_a_coarser_line_never_a_slower_run(builder, now_ms):
             max_seconds=0.5,
             clock=lambda: float(next(ticks)),
         )["run_success"]
-    # No time to spare: the window's start and now, still as of each instant.
-    assert [p["at"] for p in series] == ["2026-10-19T11:06:40Z", "2026-11-18T11:06:40Z"]
+    # No time for one more evaluation: the budget now only (the report draws it as a gauge).
+    assert [p["at"] for p in series] == ["2026-11-18T11:06:40Z"]
     assert series[-1]["remaining"] == 1.0
+
+
+def test_the_runs_own_result_is_the_newest_point_and_its_time_sizes_the_line(builder, now_ms):
+    for n in range(30):
+        builder.run_started(f"r-{n}", ts=now_ms - (n + 1) * DAY)
+        builder.run_ended(f"r-{n}", "completed", ts=now_ms - (n + 1) * DAY + HOUR)
+    path = builder.write()
+    config = replace(SLO_DEFAULTS["run_success"], min_events=1)
+    with EventStore(path) as store:
+        [result] = [r for r in evaluate_now(manifest(run_success=config), now_ms, store)]
+        # The clock would say each evaluation takes 1 s: it is not asked for "now".
+        ticks = iter(range(1000))
+        line = budget_history(
+            manifest(run_success=config), now_ms, store=store, history=None, points=4,
+            max_seconds=0.5, clock=lambda: float(next(ticks)),
+            current={"run_success": result}, took_s={"run_success": 0.1},
+        )["run_success"]  # fmt: skip
+        slow = budget_history(
+            manifest(run_success=config), now_ms, store=store, history=None, points=4,
+            current={"run_success": result}, took_s={"run_success": 5.0},
+        )["run_success"]  # fmt: skip
+    assert len(line) == 4 and line[-1] == {"at": line[-1]["at"], "remaining": 1.0}
+    assert line[-1]["at"] == "2026-11-18T11:06:40Z"
+    assert slow == [line[-1]]  # 5 s a point: no earlier one fits in the 2 s budget
