@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tradeops._session import CHECK_DIRS, arg_paths
+from tradeops._session import CHECK_DIRS, arg_paths, in_check_dirs
 
 _MARKED_PREFLIGHT = re.compile(r"\.\s*preflight\b")
 
@@ -38,7 +38,7 @@ def holds_no_preflight_item(path: Path, config: pytest.Config) -> bool:
         return False
     if path.suffix != ".py" or path.name == "conftest.py":
         return False
-    if not any((config.rootpath / d) in path.parents for d in CHECK_DIRS):
+    if not in_check_dirs(config.rootpath, path):
         return False
     try:
         source = path.read_text(encoding="utf-8")

@@ -6,6 +6,7 @@ Decided once on the controller and shipped to xdist workers as plain JSON throug
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -37,6 +38,13 @@ def arg_paths(config: pytest.Config) -> list[tuple[str, Path]]:
     """Each command-line argument with the path it names (a node id's file)."""
     here = config.invocation_params.dir
     return [(arg, (here / arg.split("::")[0]).resolve()) for arg in config.args]
+
+
+@functools.lru_cache(maxsize=256)
+def in_check_dirs(root: Path, path: Path) -> bool:
+    """Is `path` inside one of the rootdir's check folders? Once per file: Path.parents is
+    slow, and a run asks it eight times an item."""
+    return any((root / d) in path.parents for d in CHECK_DIRS)
 
 
 def checks_targeted(config: pytest.Config) -> bool:

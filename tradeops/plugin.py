@@ -15,7 +15,6 @@ when xdist is installed.
 
 from __future__ import annotations
 
-import functools
 import gc
 import time
 from pathlib import Path
@@ -281,13 +280,7 @@ def _gate_upper_layers(ops: _session.OpsSession, checks: list[pytest.Item]) -> N
 
 
 def _is_check(item: pytest.Item) -> bool:
-    return _in_check_dirs(item.config.rootpath, item.path)
-
-
-@functools.lru_cache(maxsize=256)
-def _in_check_dirs(root: Path, path: Path) -> bool:
-    # Once per module file, not per item: Path.parents is slow, and it is asked eight times an item.
-    return any((root / d) in path.parents for d in _session.CHECK_DIRS)
+    return _session.in_check_dirs(item.config.rootpath, item.path)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
