@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -74,3 +76,16 @@ def record_runs(root: Path, count: int, start: datetime = T0) -> list[dict]:
 def files_of(entry: dict) -> list[str]:
     """The relative paths an add entry recorded."""
     return [f["path"] for f in entry["files"]]
+
+
+def run_writers(script: str, root: Path, count: int) -> None:
+    """`count` processes running `script` (argv: root, its number) at once, each exiting 0."""
+    repo = Path(__file__).resolve().parents[2]
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(root), str(n)], cwd=repo, stdin=subprocess.DEVNULL
+        )
+        for n in range(count)
+    ]
+    for writer in writers:
+        assert writer.wait(timeout=60) == 0

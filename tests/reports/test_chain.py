@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.reports.fakes import T0, files_of, record_run, record_runs
+from tests.reports.fakes import T0, files_of, record_run, record_runs, run_writers
 from tradeops.reports import chain
 
 REPO = Path(__file__).resolve().parents[2]
@@ -192,16 +192,7 @@ for i in range(5):
 
 
 def test_concurrent_writer_processes_keep_one_unbroken_chain(tmp_path):
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", WRITER, str(tmp_path), str(n)],
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-        )
-        for n in range(4)
-    ]
-    for writer in writers:
-        assert writer.wait(timeout=60) == 0
+    run_writers(WRITER, tmp_path, 4)
     result = chain.verify(tmp_path)
     assert result.intact, result.message()
     assert (result.entries, result.runs, result.files) == (20, 20, 60)

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from tests.reports.fakes import T0, files_of, record_run, record_runs
+from tests.reports.fakes import T0, files_of, record_run, record_runs, run_writers
 from tradeops.reports import _oldest, chain
 
-REPO = Path(__file__).resolve().parents[2]
 OLD = T0 - timedelta(days=400)  # past a keep period of 365 days at T0
 BEFORE_DUE = T0 - timedelta(days=40)  # a clock at which OLD is still kept
 AFTER = T0 + timedelta(days=1)
@@ -307,16 +304,7 @@ for i in range(4):
 
 
 def test_concurrent_pruning_writers_leave_a_sidecar_true_to_the_chain(tmp_path):
-    writers = [
-        subprocess.Popen(
-            [sys.executable, "-c", PRUNING_WRITER, str(tmp_path), str(n)],
-            cwd=REPO,
-            stdin=subprocess.DEVNULL,
-        )
-        for n in range(3)
-    ]
-    for writer in writers:
-        assert writer.wait(timeout=60) == 0
+    run_writers(PRUNING_WRITER, tmp_path, 3)
     result = chain.verify(tmp_path)
     assert result.intact, result.message()
     assert result.runs == 9  # each writer's one old run was pruned by someone

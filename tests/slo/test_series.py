@@ -12,6 +12,14 @@ from tradeops.slo.evaluate import evaluate
 from tradeops.slo.series import budget_history
 
 
+def thirty_daily_runs(builder, now_ms):
+    """A store of 30 completed runs, one a day over the last 30 days."""
+    for n in range(30):
+        builder.run_started(f"r-{n}", ts=now_ms - (n + 1) * DAY)
+        builder.run_ended(f"r-{n}", "completed", ts=now_ms - (n + 1) * DAY + HOUR)
+    return builder.write()
+
+
 def evaluate_now(slos, now_ms, store):
     return evaluate(slos, now_ms, store=store, history=None, fills=None)
 
@@ -53,10 +61,7 @@ def test_trade_persistence_is_left_out_and_so_is_availability_without_a_probe_hi
 
 
 def test_a_slow_store_gets_a_coarser_line_never_a_slower_run(builder, now_ms):
-    for n in range(30):
-        builder.run_started(f"r-{n}", ts=now_ms - (n + 1) * DAY)
-        builder.run_ended(f"r-{n}", "completed", ts=now_ms - (n + 1) * DAY + HOUR)
-    path = builder.write()
+    path = thirty_daily_runs(builder, now_ms)
     config = replace(SLO_DEFAULTS["run_success"], min_events=1)
     ticks = iter(range(1000))  # a clock where each evaluation takes 1 s (time is frozen here)
     with EventStore(path) as store:
@@ -74,10 +79,7 @@ def test_a_slow_store_gets_a_coarser_line_never_a_slower_run(builder, now_ms):
 
 
 def test_the_runs_own_result_is_the_newest_point_and_its_time_sizes_the_line(builder, now_ms):
-    for n in range(30):
-        builder.run_started(f"r-{n}", ts=now_ms - (n + 1) * DAY)
-        builder.run_ended(f"r-{n}", "completed", ts=now_ms - (n + 1) * DAY + HOUR)
-    path = builder.write()
+    path = thirty_daily_runs(builder, now_ms)
     config = replace(SLO_DEFAULTS["run_success"], min_events=1)
     with EventStore(path) as store:
         [result] = [r for r in evaluate_now(manifest(run_success=config), now_ms, store)]
