@@ -60,3 +60,18 @@ def test_runs_crossing_the_window_start_count_the_same(builder, now_ms, days):
     b.heartbeats("r-slow", count=200)
     old, new = both(b.write(), now_ms, days)
     assert new == old
+
+
+def test_heartbeats_on_every_slice_boundary_count_once_and_in_the_right_windows(builder, now_ms):
+    """The slices meet at each alert window's start: a heartbeat exactly there is in the
+    older slice (a window holds ts > its start), and none is counted twice or lost."""
+    b = builder
+    b.run_started("r-edges", ts=now_ms - 4 * DAY, heartbeat_interval_s=60)
+    starts = Window(now_ms, 7.0).params()
+    for instant in sorted({v for k, v in starts.items() if k.startswith("w_")} | {now_ms}):
+        for offset in (-1, 0, 1):
+            if instant + offset <= now_ms:
+                b.heartbeat("r-edges", ts=instant + offset)
+    old, new = both(b.write(), now_ms)
+    assert new == old
+    assert old[0] > 0  # the run owes heartbeats: the windows were judged

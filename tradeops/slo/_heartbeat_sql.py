@@ -11,9 +11,14 @@ for another run's losses.
 
 Runs that started up to one SLO window before the window are considered (a run longer
 than that is an anomaly the pre-flight's residual-run check reports). Received heartbeats
-are read in one walk of events_type_ts over the window's HEARTBEAT range (not one walk of
-events_run per run, which reads every event of every run), matched to their run, counted
-per run, then summed: eligible = owed, bad = owed - received.
+are counted per run in time slices: the window is cut at every alert window's start, and
+each slice is one events_type_ts range of HEARTBEAT rows grouped by run. The slices are
+disjoint, so every heartbeat of the window is read and sorted once (grouping is a sort:
+it is most of the cost, and one walk per alert window would sort the newest rows up to
+six times). A window's count is the sum of the slices after its start. The slices' first
+and last heartbeat per run tell whether every heartbeat lies inside the run's span; for
+a run that heartbeats before its start or past its end, one exact walk of its events_run
+counts instead. eligible = owed, bad = owed - received.
 """
 
 from __future__ import annotations
@@ -30,36 +35,51 @@ def _owed(lo: str) -> str:
     return f"max(0, (due - S) / i - (max(S, {lo}) - S) / i)"
 
 
+def _slices() -> list[tuple[str, str, list[str]]]:
+    """(lower bound, upper bound, alert windows it lies in) per slice, oldest first.
+
+    Alert window starts never precede the SLO window's start (see Window.alert_start),
+    so the bounds only grow; a slice whose bounds are equal is empty.
+    """
+    newest_last = sorted(ALERT_WINDOWS, key=ALERT_WINDOWS.__getitem__, reverse=True)
+    bounds = ["start", *(window_param(n) for n in newest_last), "now"]
+    return [(bounds[k], bounds[k + 1], newest_last[:k]) for k in range(len(bounds) - 1)]
+
+
+def _grouped() -> str:
+    """Per run: heartbeats after each window's start, and its first and last one."""
+    arms = " UNION ALL ".join(
+        f"SELECT run_id, {k} AS slice, COUNT(*) AS n, MIN(ts) AS lo, MAX(ts) AS hi "
+        f"FROM events WHERE type = 'HEARTBEAT' AND ts > :{lo} AND ts <= :{hi} "
+        "AND run_id IS NOT NULL GROUP BY run_id"
+        for k, (lo, hi, _) in enumerate(_slices())
+    )
+    sums = ", ".join(
+        f"SUM(CASE WHEN slice >= {k} THEN n ELSE 0 END) AS after_{name}"
+        for k, (_, _, windows) in enumerate(_slices())
+        for name in windows[-1:]
+    )
+    return (
+        f"SELECT run_id, MIN(lo) AS first_ts, MAX(hi) AS last_ts, SUM(n) AS after_full, {sums} "
+        f"FROM ({arms}) GROUP BY run_id"
+    )
+
+
 def _received(window: str) -> str:
     """Heartbeats a live run `l` received in (max(S, window), E].
 
-    From the grouped range when every heartbeat of the run in it lies inside its span
-    (the normal case: then the window's start alone bounds the count); else, for a run
-    that heartbeats before its start or past its end, one exact walk of its events_run.
+    From the slices when every heartbeat of the run in the SLO window lies inside its
+    span (the normal case: then the window's start alone bounds the count); else, for a
+    run that heartbeats before its start or past its end, one exact walk of its events_run.
     """
-    count = "g.after_full" if window == "full" else f"coalesce(recent_{window}.n, 0)"
     return f"""CASE WHEN g.run_id IS NULL THEN 0
-    WHEN g.first_ts > max(l.S, :start) AND g.last_ts <= l.E THEN {count}
+    WHEN g.first_ts > max(l.S, :start) AND g.last_ts <= l.E THEN g.after_{window}
     ELSE (SELECT COUNT(*) FROM events x WHERE x.run_id = l.run_id AND +x.type = 'HEARTBEAT'
           AND x.ts > max(l.S, :{dict(_WINDOWS)[window]}) AND x.ts <= l.E) END"""
 
 
 def heartbeat_delivery_sql() -> str:
     """One row: eligible and bad for the SLO window, then per alert window."""
-    # Each alert window is its own (shorter) range walk: cheaper than comparing every
-    # heartbeat of the SLO window against every alert window's start.
-    recent = (
-        ",\n".join(
-            f"recent_{n} AS MATERIALIZED (SELECT run_id, COUNT(*) AS n FROM events "
-            f"WHERE type = 'HEARTBEAT' AND ts > :{p} AND ts <= :now AND run_id IS NOT NULL "
-            "GROUP BY run_id)"
-            for n, p in _WINDOWS[1:]
-        )
-        + ","
-    )
-    joins = " ".join(
-        f"LEFT JOIN recent_{n} ON recent_{n}.run_id = l.run_id" for n, _ in _WINDOWS[1:]
-    )
     owed = ", ".join(f"{_owed(':' + p)} AS owed_{n}" for n, p in _WINDOWS)
     received = ", ".join(f"{_received(n)} AS got_{n}" for n, _ in _WINDOWS)
     totals = []
@@ -89,16 +109,10 @@ ends AS (
 ),
 spans AS (SELECT run_id, S, i, E, E - CASE WHEN running THEN i ELSE 0 END AS due FROM ends),
 live AS MATERIALIZED (SELECT * FROM spans WHERE due > max(S, :start)),
-grouped AS MATERIALIZED (
-  -- One walk of the window's HEARTBEAT range (events_type_ts), counted per run.
-  SELECT run_id, MIN(ts) AS first_ts, MAX(ts) AS last_ts, COUNT(*) AS after_full
-  FROM events WHERE type = 'HEARTBEAT' AND ts > :start AND ts <= :now AND run_id IS NOT NULL
-  GROUP BY run_id
-),
-{recent}
+grouped AS MATERIALIZED ({_grouped()}),
 got AS (
   SELECT l.S, l.i, l.due, {received}
-  FROM live l LEFT JOIN grouped g ON g.run_id = l.run_id {joins}
+  FROM live l LEFT JOIN grouped g ON g.run_id = l.run_id
 ),
 per_run AS (
   SELECT {owed}, {", ".join(f"got_{n}" for n, _ in _WINDOWS)}
