@@ -80,17 +80,18 @@ def operator() -> str:
 
 
 def environment(
-    config: pytest.Config, ops: OpsSession, run: RunPaths, commit: str
+    config: pytest.Config, ops: OpsSession, run: RunPaths, commit: str, who: str
 ) -> dict[str, str]:
     """The tradeops part of the report's environment table (and the JSON summary's);
-    `commit` is git_commit(rootdir), computed by the caller (while the probe runs)."""
+    `commit` is git_commit(rootdir) and `who` operator(), computed by the caller (while
+    the probe runs)."""
     env = {
         "Run": f"{run.kind} run {run.run_id}",
         "Started": run.started.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "Suite version": tradeops.__version__,
         "Git commit": commit,
         "Host": socket.gethostname(),
-        "Operator": operator(),
+        "Operator": who,
         "Markers selected": config.option.markexpr or "(none: every check)",
     }
     if config.option.keyword:

@@ -58,8 +58,12 @@ class PaperTrail:
         self.error: str | None = None
         self._metadata_snapshot: dict | None = None
         self._html_report = None
-        # Two git subprocesses: they run while the probe waits on the platform.
-        self._commit = Later(lambda: _environment.git_commit(config.rootpath), "tradeops-git")
+        # Two git subprocesses and the login name (a passwd lookup where $USER is unset,
+        # ~8 ms on a cold host): they run while the probe waits on the platform.
+        self._provenance = Later(
+            lambda: (_environment.git_commit(config.rootpath), _environment.operator()),
+            "tradeops-git",
+        )
 
     @classmethod
     def open(cls, config: pytest.Config) -> PaperTrail:
@@ -112,8 +116,9 @@ class PaperTrail:
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """Build the vetted environment and make it the report's whole table."""
+        commit, operator = self._provenance.get()
         self.environment = _environment.environment(
-            self.config, self.config.stash[SESSION], self.run, self._commit.get()
+            self.config, self.config.stash[SESSION], self.run, commit, operator
         )
         self.config.stash[ENVIRONMENT] = self.environment
         metadata = _metadata(self.config)
