@@ -95,7 +95,6 @@ def main() -> None:
             "no:randomly",
             "--html",
             str(report),
-            "--self-contained-html",
         ]
         pytest = [sys.executable, "-m", "pytest"]
         floor = floor_dir()
