@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.sandbox._ledger_facts import fill_mismatch, ledger, pnl, schema, snapshots
+from tradeops.exposure import net_exposure
 from tradeops.sandbox.store.generator import BuildResult
 
 DAY_MS = 86_400_000
@@ -132,6 +133,20 @@ class Facts:
             nav += (mids[t["instrument"]] - Decimal(t["price"])) * units * usd[quote]
             margin += abs(units) * usd[base] * Decimal(account["margin_rate"])
         return nav, margin
+
+    def exposure_in_navs(self, account_id: str, gap: dict[str, str] | None = None) -> dict:
+        """currency -> net exposure in NAVs of the account, at the ledger's mids moved by gap
+        (USD-quoted instruments only: their move is the P&L per unit in USD)."""
+        mids = {k: Decimal(v["mid"]) for k, v in self.ledger["instruments"].items()}
+        units: dict[str, Decimal] = {}
+        for t in self.accounts[account_id]["open_trades"]:
+            units[t["instrument"]] = units.get(t["instrument"], Decimal(0)) + Decimal(t["units"])
+        nav = self.account_state(account_id)[0]
+        for instrument, move in (gap or {}).items():
+            assert instrument.endswith("_USD")
+            mids[instrument] += Decimal(move)
+            nav += units.get(instrument, Decimal(0)) * Decimal(move)
+        return {c: abs(v) / nav for c, v in net_exposure(units, mids).items()}
 
     def closeout(self, account_id: str) -> float:
         """OANDA's marginCloseoutPercent: (margin used / 2) / NAV."""

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox._store_facts import INVARIANTS, Facts
+from tradeops.config import PortfolioConfig
 from tradeops.sandbox.store.generator import StoreParams, build_platform_data, cache_key
 
 NOW = calendar.timegm((2026, 11, 25, 10, 30, 0)) * 1000  # a Wednesday, 10:30 UTC
@@ -77,6 +78,18 @@ def test_every_fill_is_a_broker_fill_and_positions_are_real(build: Build) -> Non
     assert len(fills) == len(facts.ledger_fills()) > 50
     assert store == broker and len(broker) >= 4  # open trades at now: a non-trivial book
     assert all(facts.closeout(a) < 0.1 for a in facts.accounts)
+
+
+def test_a_healthy_platform_of_600_strategies_holds_each_account_well_within_its_exposure(
+    build: Build,
+) -> None:
+    # 200 strategies an account on three pairs: drawn sides added up to 3.4x NAV of EUR at
+    # 300 strategies, a false currency_exposure alarm on the healthy sandbox.
+    facts = build(params=StoreParams(days=1, strategies=600, heartbeat_interval_s=600))
+    worst = {a: max(facts.exposure_in_navs(a).values()) for a in facts.accounts}
+    assert max(worst.values()) < PortfolioConfig().max_currency_exposure / 2, worst
+    store, broker = facts.net_positions()
+    assert store == broker and len(broker) >= 6
 
 
 def test_every_scheduled_strategy_runs_now_with_fresh_heartbeats(build: Build) -> None:

@@ -11,7 +11,6 @@ from decimal import Decimal
 import pytest
 
 from tests.sandbox._store_facts import Facts
-from tradeops.exposure import net_exposure
 from tradeops.sandbox.scenarios import ACCOUNTS
 from tradeops.sandbox.store._books import Books, Trade
 from tradeops.sandbox.store._live_faults import BIG_MAX_EXPOSURE, GAP_LOSS, size_big_position
@@ -42,21 +41,6 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Build]:
     yield _build
     for facts in built.values():
         facts.close()
-
-
-def _exposure_in_navs(facts: Facts, account: str, gap: dict[str, str] | None = None) -> dict:
-    """currency -> net exposure in NAVs of the account, at the ledger's mids moved by gap
-    (USD-quoted instruments only: their move is the P&L per unit in USD)."""
-    mids = {k: Decimal(v["mid"]) for k, v in facts.ledger["instruments"].items()}
-    units: dict[str, Decimal] = {}
-    for t in facts.accounts[account]["open_trades"]:
-        units[t["instrument"]] = units.get(t["instrument"], Decimal(0)) + Decimal(t["units"])
-    nav = facts.account_state(account)[0]
-    for instrument, move in (gap or {}).items():
-        assert instrument.endswith("_USD")
-        mids[instrument] += Decimal(move)
-        nav += units.get(instrument, Decimal(0)) * Decimal(move)
-    return {c: abs(v) / nav for c, v in net_exposure(units, mids).items()}
 
 
 def test_index_dropped_removes_events_type_ts_and_nothing_else(build: Build) -> None:
@@ -142,7 +126,7 @@ def test_the_price_gap_costs_the_big_long_five_percent_and_no_leg_passes_three_n
     net = facts.net_positions()[1][(BIG_ACCOUNT, "EUR_USD")]
     nav = facts.account_state(BIG_ACCOUNT)[0]
     assert float(net * Decimal(gap["EUR_USD"]) / nav) == pytest.approx(-GAP_LOSS, abs=0.002)
-    assert max(_exposure_in_navs(facts, BIG_ACCOUNT, gap).values()) < 3
+    assert max(facts.exposure_in_navs(BIG_ACCOUNT, gap).values()) < 3
     assert facts.closeout(BIG_ACCOUNT) < 0.5
 
 
@@ -152,7 +136,7 @@ def test_oversized_position_holds_about_five_navs_of_euro_and_nothing_else_break
     facts = build("oversized_position")
     note = facts.result.notes["oversized_position"]
     assert note["units"] == 450_000 and "price_gap" not in facts.result.notes
-    assert 4 < _exposure_in_navs(facts, BIG_ACCOUNT)["EUR"] < 6
+    assert 4 < facts.exposure_in_navs(BIG_ACCOUNT)["EUR"] < 6
     assert facts.closeout(BIG_ACCOUNT) < 0.5
     assert facts.problems() == set()
 
