@@ -12,67 +12,92 @@ from collections.abc import Callable
 
 import pytest
 
-from tradeops._session import run_kind
+from tradeops import _session
+from tradeops._later import Later
+from tradeops._session import SESSION, is_worker, run_kind
 from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
-from tradeops.connectors.oanda import OandaBroker
+from tradeops.probe import PlatformVerdict
 from tradeops.slo import series
-from tradeops.slo.evaluate import evaluate, fetch_fills
+from tradeops.slo.evaluate import Evaluation, evaluate_platform
 from tradeops.slo.history import ProbeHistory, history_of
-from tradeops.slo.objectives import BrokerFills
 from tradeops.slo.result import SloResult
+
+
+def _history(config: pytest.Config, manifest: Manifest) -> ProbeHistory:
+    return history_of(manifest, config.rootpath, config.getoption("ops_reports_dir", None))
 
 
 @pytest.fixture(scope="session")
 def probe_history(manifest: Manifest, pytestconfig: pytest.Config) -> ProbeHistory:
     """This platform's control-plane probes in the suite's own history ([reports] history_db)."""
-    option = pytestconfig.getoption("ops_reports_dir", None)
-    return history_of(manifest, pytestconfig.rootpath, option)
+    return _history(pytestconfig, manifest)
 
 
-@pytest.fixture(scope="session")
-def unreliable_slos(platform_verdict) -> dict[str, str]:
-    """SLOs measured against a part layer 1 found red, with why: not judged by the cron
-    checks (never a fresh failure), and not measurable for the gate (which fails closed)."""
-    if platform_verdict.of("broker_reachability"):
+def _unreliable(verdict: PlatformVerdict | None) -> dict[str, str]:
+    if verdict is not None and verdict.of("broker_reachability"):
         return {"trade_persistence": "unreliable: broker layer red (broker_reachability)"}
     return {}
 
 
 @pytest.fixture(scope="session")
-def broker_fills(
-    manifest: Manifest, brokers: dict[str, OandaBroker], slo_now_ms: int, unreliable_slos
-) -> BrokerFills:
-    """Every account's broker fills in the trade-persistence window.
+def unreliable_slos(platform_verdict: PlatformVerdict) -> dict[str, str]:
+    """SLOs measured against a part layer 1 found red, with why: not judged by the cron
+    checks (never a fresh failure), and not measurable for the gate (which fails closed)."""
+    return _unreliable(platform_verdict)
 
-    Not read when trade persistence is unreliable: the probe already paid the broker's
-    timeout once.
-    """
-    if "trade_persistence" in unreliable_slos:
-        return BrokerFills(errors=(unreliable_slos["trade_persistence"],))
-    return fetch_fills(brokers, manifest, slo_now_ms)
+
+_EARLY = pytest.StashKey[Later[Evaluation]]()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    # In one process the SLO checks run last, after every layer's checks (the plugin's
+    # order). Their evaluation is nearly all SQLite, which reads without the GIL: started
+    # here on a thread, on connections of its own, it runs beside those checks instead of
+    # after them (300 strategies: about 2 s of SLO reads beside 2.7 s of checks). An xdist
+    # worker does not know whether the SLO checks will be sent to it: it evaluates inline.
+    config = session.config
+    ops = config.stash.get(SESSION, None)
+    if is_worker(config) or config.option.collectonly or ops is None or ops.manifest is None:
+        return
+    if session.testsfailed and not config.option.continue_on_collection_errors:
+        return  # pytest stops the run before any check
+    if not any(_evaluates(item) for item in session.items):
+        return
+    _session.probe_recorded(ops)  # availability counts this run's probe
+    history, unreliable = _history(config, ops.manifest), _unreliable(ops.verdict)
+    config.stash[_EARLY] = Later(
+        lambda: evaluate_platform(
+            ops.manifest, ops.slo_now_ms, history=history, unreliable=unreliable
+        ),
+        "tradeops-slo",
+    )
+
+
+def _evaluates(item: pytest.Item) -> bool:
+    return "slo_evaluation" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+        "skip"
+    )
 
 
 @pytest.fixture(scope="session")
 def slo_evaluation(
+    pytestconfig: pytest.Config,
     manifest: Manifest,
-    event_store: EventStore,
     probe_history: ProbeHistory,
-    broker_fills: BrokerFills,
     slo_now_ms: int,
-) -> tuple[dict[str, SloResult], dict[str, float]]:
-    """Every SLO of the manifest, evaluated once, by name; and each one's time."""
-    took_s: dict[str, float] = {}
-    results = evaluate(
-        manifest,
-        slo_now_ms,
-        store=event_store,
-        history=probe_history,
-        fills=broker_fills,
-        took_s=took_s,
+    unreliable_slos: dict[str, str],
+) -> Evaluation:
+    """Every SLO of the manifest, evaluated once, by name; and each one's time. Started
+    early on its own thread where the run allows (pytest_runtestloop above)."""
+    early = pytestconfig.stash.get(_EARLY, None)
+    if early is not None:
+        return early.get()
+    return evaluate_platform(
+        manifest, slo_now_ms, history=probe_history, unreliable=unreliable_slos
     )
-    return {r.name: r for r in results}, took_s
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """A value computed on a thread of its own while the run goes on.
 
-For work that mostly waits outside Python: a subprocess (`git status`) or an fsync (the
-probe history's commit). Started early and collected where it is needed, the wait
-overlaps the probe or the collection instead of adding to the run; on a cron host whose
-disk the platform's writer keeps busy, one fsync alone was seen to take 140 ms.
+For work that mostly waits outside Python: a subprocess (`git status`), an fsync (the
+probe history's commit), or SQLite reading without the GIL (the SLOs). Started early and
+collected where it is needed, the wait overlaps the probe, the collection or the checks
+instead of adding to the run; on a cron host whose disk the platform's writer keeps busy,
+one fsync alone was seen to take 140 ms.
 """
 
 from __future__ import annotations

@@ -66,3 +66,23 @@ def test_the_gate_is_not_asked_at_an_instant_before_the_stores_history(tmp_path)
     assert run.returncode == 4, run.output[-3000:]
     assert f"--ops-as-of '{as_of}': before the event store's first event" in run.output
     assert "PROMOTE GATE OPEN" not in run.output
+
+
+@pytest.mark.slow
+def test_slos_evaluated_beside_the_checks_are_the_ones_an_xdist_worker_evaluates(tmp_path):
+    # In one process the SLOs are evaluated on a thread of their own while the layers'
+    # checks run (slo/conftest.py); an xdist worker evaluates them when asked. The same
+    # instant must give the same figures, to the last field.
+    as_of = (datetime.now(UTC) - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    figures = {}
+    for workers in ("0", "2"):
+        here = tmp_path / f"n{workers}"
+        here.mkdir()
+        run = run_suite(
+            here, "--sandbox=budget-exhausted", DAYS, f"--ops-reports-dir={here / 'trail'}",
+            f"--ops-as-of={as_of}", "-n", workers, paths=("checks", "slo"),
+        )  # fmt: skip
+        assert run.failed() == {"slo[run_success]": "P2"}, run.output[-3000:]
+        figures[workers] = {slo["name"]: slo for slo in run.summary["slo"]}
+    assert set(figures["0"]) == set(SLIS)
+    assert figures["0"] == figures["2"]

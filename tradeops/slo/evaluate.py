@@ -73,6 +73,42 @@ def evaluate(
     return results
 
 
+Evaluation = tuple[dict[str, SloResult], dict[str, float]]  # results by name, each one's time
+
+
+def evaluate_platform(
+    manifest: Manifest,
+    now_ms: int,
+    *,
+    history: ProbeHistory | None,
+    unreliable: Mapping[str, str],
+) -> Evaluation:
+    """Every SLO of the manifest as of now_ms, by name, and each one's time.
+
+    On a store connection and broker clients of its own, closed before it returns, so it
+    may run on a thread beside the checks (whose connection is theirs). The broker's fills
+    are not read when trade persistence is unreliable: the probe already paid the broker's
+    timeout once.
+    """
+    skew_s = manifest.thresholds.clock_skew_max_s
+    store = EventStore.from_config(manifest.event_store, skew_s)
+    brokers = {b.name: OandaBroker.from_config(b, clock_skew_s=skew_s) for b in manifest.brokers}
+    try:
+        if "trade_persistence" in unreliable:
+            fills = BrokerFills(errors=(unreliable["trade_persistence"],))
+        else:
+            fills = fetch_fills(brokers, manifest, now_ms)
+        took_s: dict[str, float] = {}
+        results = evaluate(
+            manifest, now_ms, store=store, history=history, fills=fills, took_s=took_s
+        )
+    finally:
+        store.close()
+        for broker in brokers.values():
+            broker.close()
+    return {r.name: r for r in results}, took_s
+
+
 def fetch_fills(brokers: Mapping[str, OandaBroker], manifest: Manifest, now_ms: int) -> BrokerFills:
     """Every configured account's ORDER_FILL transactions in the trade-persistence window.
 
