@@ -63,9 +63,11 @@ def measure_size(strategies: int, repeat: int) -> dict[str, tuple[float, float]]
               flush=True)  # fmt: skip
         env = {**os.environ, **sandbox.environ}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # .pyc kept, as operators run it
-        report = Path(tempfile.mkdtemp()) / "report.html"
+        scratch = Path(tempfile.mkdtemp())  # the runs' own paper trail: reports/ is for real runs
+        report = scratch / "report.html"
         base = [sys.executable, "-m", "pytest", "checks", "slo", "-q", "-p", "no:randomly",
-                "--ops-config", str(sandbox.manifest_path), "--html", str(report)]  # fmt: skip
+                "--ops-config", str(sandbox.manifest_path), "--html", str(report),
+                "--ops-reports-dir", str(scratch / "reports")]  # fmt: skip
         floor = floor_dir()
         figures: dict[str, list[tuple[float, float]]] = {m: [] for m in (*MODES, "floor", "items")}
         one_run([*base, "-n", "0"], env)  # not timed: warms the caches, counts the checks
