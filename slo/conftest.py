@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -19,13 +20,18 @@ from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERT
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
 from tradeops.probe import PlatformVerdict
-from tradeops.slo import series
-from tradeops.slo.evaluate import Evaluation, evaluate_platform
-from tradeops.slo.history import ProbeHistory, history_of
-from tradeops.slo.result import SloResult
+
+# The SLO modules are imported where a fixture or the hook first needs them: every run
+# loads this conftest (pytest's testpaths), and a pre-flight must not pay for them.
+if TYPE_CHECKING:
+    from tradeops.slo.evaluate import Evaluation
+    from tradeops.slo.history import ProbeHistory
+    from tradeops.slo.result import SloResult
 
 
 def _history(config: pytest.Config, manifest: Manifest) -> ProbeHistory:
+    from tradeops.slo.history import history_of
+
     return history_of(manifest, config.rootpath, config.getoption("ops_reports_dir", None))
 
 
@@ -48,7 +54,7 @@ def unreliable_slos(platform_verdict: PlatformVerdict) -> dict[str, str]:
     return _unreliable(platform_verdict)
 
 
-_EARLY = pytest.StashKey[Later[Evaluation]]()
+_EARLY = pytest.StashKey[Later["Evaluation"]]()
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -67,6 +73,8 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     if not any(_evaluates(item) for item in session.items):
         return
     _session.probe_recorded(ops)  # availability counts this run's probe
+    from tradeops.slo.evaluate import evaluate_platform
+
     history, unreliable = _history(config, ops.manifest), _unreliable(ops.verdict)
     config.stash[_EARLY] = Later(
         lambda: evaluate_platform(
@@ -92,6 +100,8 @@ def slo_evaluation(
 ) -> Evaluation:
     """Every SLO of the manifest, evaluated once, by name; and each one's time. Started
     early on its own thread where the run allows (pytest_runtestloop above)."""
+    from tradeops.slo.evaluate import evaluate_platform
+
     early = pytestconfig.stash.get(_EARLY, None)
     if early is not None:
         return early.get()
@@ -118,6 +128,8 @@ def budget_history(
     """Each SLO's budget over its window, for the report's pictures: on the SLO runs only
     (`pytest slo/`, the gate), where the SLOs are the point; a full health run draws the
     budget as it is now. Bounded in time by tradeops.slo.series."""
+    from tradeops.slo import series
+
     if run_kind(pytestconfig) not in ("slo", "promote-gate"):
         return {}
     current, took_s = slo_evaluation

@@ -70,3 +70,24 @@ def test_any_other_expression_collects_every_module_and_reports_the_broken_one(t
     assert done.returncode == 2, done.stdout  # pytest's collection-error status
     assert "test_unmarked_and_broken.py" in done.stdout
     assert "SyntaxError" in done.stdout
+
+
+def test_a_preflight_imports_no_slo_module(tmp_path):
+    # slo/conftest.py is loaded by every run (testpaths); what it evaluates is imported
+    # where a fixture first asks for it, so a pre-flight never pays for the SLO modules.
+    manifest = tmp_path / "ops.toml"
+    manifest.write_text(GOOD)
+    script = (
+        "import sys, pytest\n"
+        f"code = pytest.main(['--co', '-q', '-p', 'no:randomly', '-m', 'preflight', "
+        f"'--ops-config={manifest}'])\n"
+        "print('SLO MODULES', sorted(m for m in sys.modules if m.startswith('tradeops.slo')))\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO, env={**os.environ, **ENV}, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(node_ids(done)) == 5
+    assert "SLO MODULES []" in done.stdout, done.stdout[-2000:]
