@@ -61,13 +61,10 @@ def control_plane(manifest: Manifest) -> Iterator[ControlPlane]:
 
 
 @pytest.fixture(scope="session")
-def brokers(manifest: Manifest) -> Iterator[dict[str, OandaBroker]]:
-    """One OANDA client per configured broker, by broker name."""
-    skew_s = manifest.thresholds.clock_skew_max_s
-    clients = {b.name: OandaBroker.from_config(b, clock_skew_s=skew_s) for b in manifest.brokers}
-    yield clients
-    for client in clients.values():
-        client.close()
+def brokers(ops: OpsSession, manifest: Manifest) -> dict[str, OandaBroker]:
+    """One OANDA client per configured broker, by broker name: the process's own, which
+    the SLO thread shares (OpsSession.brokers), closed when the session ends."""
+    return ops.brokers()
 
 
 @pytest.fixture(scope="session")

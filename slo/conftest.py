@@ -19,6 +19,7 @@ from tradeops._session import SESSION, is_worker, run_kind
 from tradeops.checkmodel import GATE_PROPERTY, SLO_HISTORY_PROPERTY, SLO_PROPERTY
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
+from tradeops.connectors.oanda import OandaBroker
 from tradeops.probe import PlatformVerdict
 
 # The SLO modules are imported where a fixture or the hook first needs them: every run
@@ -76,9 +77,10 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     from tradeops.slo.evaluate import evaluate_platform
 
     history, unreliable = _history(config, ops.manifest), _unreliable(ops.verdict)
+    brokers = ops.brokers()  # the checks' own clients: one connection per broker
     config.stash[_EARLY] = Later(
         lambda: evaluate_platform(
-            ops.manifest, ops.slo_now_ms, history=history, unreliable=unreliable
+            ops.manifest, ops.slo_now_ms, brokers=brokers, history=history, unreliable=unreliable
         ),
         "tradeops-slo",
     )
@@ -94,6 +96,7 @@ def _evaluates(item: pytest.Item) -> bool:
 def slo_evaluation(
     pytestconfig: pytest.Config,
     manifest: Manifest,
+    brokers: dict[str, OandaBroker],
     probe_history: ProbeHistory,
     slo_now_ms: int,
     unreliable_slos: dict[str, str],
@@ -106,7 +109,7 @@ def slo_evaluation(
     if early is not None:
         return early.get()
     return evaluate_platform(
-        manifest, slo_now_ms, history=probe_history, unreliable=unreliable_slos
+        manifest, slo_now_ms, brokers=brokers, history=probe_history, unreliable=unreliable_slos
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ import pytest
 
 from tradeops._later import Later
 from tradeops.config import Manifest, ManifestError, find_manifest, load_manifest
+from tradeops.connectors.oanda import OandaBroker
 from tradeops.instants import AsOfError, parse_as_of, require_history
 from tradeops.probe import PlatformVerdict, probe_platform
 from tradeops.reports.paths import report_kind
@@ -87,6 +89,24 @@ class OpsSession:
     problems: list[str] = field(default_factory=list)
     probing: Later[PlatformVerdict] | None = None  # the probe, while it runs
     recording: Later[None] | None = None  # this run's probe, on its way to the history
+    _brokers: dict[str, OandaBroker] | None = field(default=None, repr=False)
+    _brokers_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def brokers(self) -> dict[str, OandaBroker]:
+        """This process's OANDA client per configured broker, by broker name, shared by
+        its checks and its SLO thread: a client holds one kept-alive connection and paces
+        its requests (OANDA allows 2 new connections a second and 120 requests per login;
+        connectors/_http.py), so a second set would open a second connection and double
+        the pace. Closed by close_session."""
+        with self._brokers_lock:
+            if self._brokers is None:
+                manifest = self.require_manifest()
+                skew_s = manifest.thresholds.clock_skew_max_s
+                self._brokers = {
+                    b.name: OandaBroker.from_config(b, clock_skew_s=skew_s)
+                    for b in manifest.brokers
+                }
+            return self._brokers
 
     @property
     def verdict(self) -> PlatformVerdict | None:
@@ -222,8 +242,12 @@ def _record_probe(session: OpsSession, config: pytest.Config, verdict: PlatformV
 
 
 def close_session(session: OpsSession) -> None:
-    """Stop the sandbox if this session started one."""
+    """Close the broker clients; stop the sandbox if this session started one."""
     probe_recorded(session)  # before the sandbox (and perhaps its history) is gone
+    with session._brokers_lock:
+        for client in (session._brokers or {}).values():
+            client.close()
+        session._brokers = None
     if session.sandbox is not None:
         session.sandbox.stop()
         session.sandbox = None

@@ -375,7 +375,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     ops = config.stash.get(SESSION, None)
-    if ops is not None and not is_worker(config):
+    if ops is not None:  # a worker's too: its broker clients (it has no sandbox)
         _session.close_session(ops)
 
 

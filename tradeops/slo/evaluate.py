@@ -80,19 +80,18 @@ def evaluate_platform(
     manifest: Manifest,
     now_ms: int,
     *,
+    brokers: Mapping[str, OandaBroker],
     history: ProbeHistory | None,
     unreliable: Mapping[str, str],
 ) -> Evaluation:
     """Every SLO of the manifest as of now_ms, by name, and each one's time.
 
-    On a store connection and broker clients of its own, closed before it returns, so it
-    may run on a thread beside the checks (whose connection is theirs). The broker's fills
-    are not read when trade persistence is unreliable: the probe already paid the broker's
-    timeout once.
+    On a store connection of its own, closed before it returns, so it may run on a thread
+    beside the checks (whose connection is theirs); the broker clients are the caller's
+    (httpx clients are thread-safe). The broker's fills are not read when trade
+    persistence is unreliable: the probe already paid the broker's timeout once.
     """
-    skew_s = manifest.thresholds.clock_skew_max_s
-    store = EventStore.from_config(manifest.event_store, skew_s)
-    brokers = {b.name: OandaBroker.from_config(b, clock_skew_s=skew_s) for b in manifest.brokers}
+    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
     try:
         if "trade_persistence" in unreliable:
             fills = BrokerFills(errors=(unreliable["trade_persistence"],))
@@ -104,8 +103,6 @@ def evaluate_platform(
         )
     finally:
         store.close()
-        for broker in brokers.values():
-            broker.close()
     return {r.name: r for r in results}, took_s
 
 
