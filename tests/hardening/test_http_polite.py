@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from tests.hardening import _hostile as h
 from tests.hardening.test_http_matrix import account, prices
 from tests.hardening.test_http_suite import TIMEOUT_S, Platform, proxy, run_suite
 from tests.suite_runner import REPO
+from tradeops.connectors._http import BROKER_CONNECTIONS, fetch, new_client
 from tradeops.connectors.event_store import EventStore
 from tradeops.sandbox import Sandbox, StoreParams
 
@@ -199,3 +201,43 @@ def test_the_suite_stays_under_oandas_limits_at_10_accounts_and_300_strategies(
     assert busiest_second(server.connected_at) <= OANDA_NEW_CONNECTIONS_PER_S, sorted(
         round(t - server.connected_at[0], 2) for t in server.connected_at
     )
+
+
+def test_threads_sharing_a_broker_client_take_turns_so_its_pool_never_queues():
+    # httpcore's pool may close a connection it has assigned to a queued request
+    # (encode/httpcore#1110): under load the probe's threads then lost their connection and
+    # a retry opened another, three new connections in a second. A client's threads take
+    # turns instead, so no request ever waits inside the pool.
+    def slow(r: h.Request) -> None:
+        time.sleep(0.003)
+        r.send({"ok": True})
+
+    server = CountingServer({"slow": slow})
+    inside, most, lock = 0, 0, threading.Lock()
+    with server:
+        client = new_client(
+            server.url("slow"), timeout_s=TIMEOUT_S, headers={}, max_connections=BROKER_CONNECTIONS
+        )
+        into_pool = client._transport.handle_request
+
+        def counted(request):
+            nonlocal inside, most
+            with lock:
+                inside += 1
+                most = max(most, inside)
+            try:
+                return into_pool(request)
+            finally:
+                with lock:
+                    inside -= 1
+
+        client._transport.handle_request = counted
+
+        def one(_: int) -> int:
+            return fetch(client, "/x", deadline=time.monotonic() + TIMEOUT_S, max_bytes=1000).status
+
+        with client, ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(one, range(64)))
+    assert statuses == [200] * 64
+    assert most == 1
+    assert len(server.connected_at) == 1

@@ -118,7 +118,8 @@ def new_client(
     """A client for one base URL: pooled (at most `max_connections`), deadline-bounded,
     no redirects, no environment."""
     https = url.lower().startswith("https://")
-    return httpx.Client(
+    return _Client(
+        max_connections,
         base_url=url,
         headers=headers,
         auth=auth,
@@ -128,6 +129,23 @@ def new_client(
         # Talk to exactly the URL in the manifest: no proxy or netrc from the environment.
         trust_env=False,
     )
+
+
+class _Client(httpx.Client):
+    """An httpx.Client whose threads take turns: at most one request per pooled connection
+    is ever in the pool (`fetch` holds a turn from the request to its body's last byte).
+
+    httpcore's pool (1.0.9, encode/httpcore#1110) may close a connection it has assigned
+    to a queued request while another thread passes through it: that request then fails
+    ("Bad file descriptor") or hangs to its timeout, and its retry opens a new connection.
+    Seen under load with the probe's and the SLO fills' threads on one broker connection:
+    three new connections in a second, where OANDA allows two. With no queued request in
+    the pool, nothing is assigned before it is used.
+    """
+
+    def __init__(self, connections: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.turns = threading.BoundedSemaphore(connections)
 
 
 class _Transport(httpx.HTTPTransport):
@@ -251,6 +269,25 @@ def fetch(
     left = deadline - time.monotonic()
     if left <= 0:
         raise Failure("timeout", "no time left in the call's budget", transient=True)
+    turns = getattr(client, "turns", None)  # new_client's clients; a test's may have none
+    if turns is not None and not turns.acquire(timeout=left):
+        # What the pool said when it held the queue: the broker answered no one in time.
+        raise Failure("timeout", "no whole answer in time", transient=True)
+    try:
+        return _get(client, target, deadline, max_bytes, params)
+    finally:
+        if turns is not None:
+            turns.release()
+
+
+def _get(
+    client: httpx.Client,
+    target: str,
+    deadline: float,
+    max_bytes: int,
+    params: dict[str, str] | None,
+) -> Answer:
+    left = max(deadline - time.monotonic(), 0.001)
     try:
         with _deadline(deadline), client.stream("GET", target, params=params, timeout=left) as r:
             declared = r.headers.get("Content-Length", "")
