@@ -43,10 +43,11 @@ def pytest_testnodedown(node, error) -> None:
 
 
 # -n auto: workers only where they pay off. Measured by benchmarks/scale.py on this
-# 2-core machine (medians of 3, healthy sandbox, per-strategy facts read once): 30
-# strategies 1.10 s in-process vs 1.65 s at -n 2; 300 strategies 6.10 s vs 8.13 s. The
-# checks of one strategy cost ~19 ms in-process, while each worker re-collects and re-reads
-# every shared fact, so up to 300 (and by the trend past 600) in-process wins here.
+# 2-core machine (medians of 3, healthy sandbox, per-strategy facts read once, the SLOs
+# read on a thread beside the checks): in-process against -n 2, 30 strategies 0.77 s vs
+# 1.37 s, 300 strategies 3.24 s vs 5.54 s, 600 strategies 6.68 s vs 11.10 s. Each worker
+# re-collects and re-reads every shared fact, and in one process the SLO thread already
+# keeps the second core busy, so up to 600 (and by the trend well past it) in-process wins.
 AUTO_WORKERS_FROM = 1000  # strategies
 STRATEGIES_PER_WORKER = 100
 
