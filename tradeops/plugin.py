@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+import tradeops._unrewritten  # noqa: F401  (first of ours: see its docstring)
 from tradeops import _collect, _rootdir, _session, verdict
 from tradeops._session import (
     SESSION,
