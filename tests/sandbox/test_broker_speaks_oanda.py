@@ -12,6 +12,7 @@ import copy
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -313,6 +314,27 @@ def test_the_simulator_stops_on_sigterm_and_its_log_holds_no_token(tmp_path, bro
     finally:
         assert sim.stop() == 0
     assert token not in sim.log
+
+
+def test_a_client_that_hangs_up_before_its_answer_leaves_no_traceback_in_the_log(
+    tmp_path, broker_tokens
+):
+    token = broker_tokens["a"]
+    sim = start_broker(tmp_path, sample_ledger(), {token: [ACCOUNT_A]})
+    request = (
+        f"GET /v3/accounts/{ACCOUNT_A}/transactions/idrange?from=1&to=11 HTTP/1.1\r\n"
+        f"Host: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    try:
+        for _ in range(20):  # a reset before the answer is written, as a passed deadline does
+            with socket.create_connection(("127.0.0.1", sim.port), timeout=5) as hung_up:
+                hung_up.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                hung_up.sendall(request)
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(f"{sim.url}/v3/accounts", headers=auth, timeout=5).status_code == 200
+    finally:
+        assert sim.stop() == 0
+    assert "Traceback" not in sim.log, sim.log
 
 
 def test_the_simulator_exits_when_its_parent_process_is_gone(tmp_path, broker_tokens):

@@ -59,6 +59,14 @@ class BrokerServer(ThreadingHTTPServer):
         """The ephemeral port bound on 127.0.0.1."""
         return self.server_address[1]
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that hung up before its answer was written (its deadline passed, its
+        process ended) is no error of the broker's: socketserver would print a traceback
+        into the output of whatever ran the sandbox. Every other error is still printed."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as OANDA; every answer has a Content-Length
