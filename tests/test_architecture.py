@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 # sandbox is an independent platform: the suite may start it, it imports none of the suite.
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
+        "_unrewritten",
         "_secret",
         "_later",
         "findings",
