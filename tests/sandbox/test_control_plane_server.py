@@ -334,6 +334,7 @@ def test_the_server_imports_nothing_from_the_suite() -> None:
     assert json.loads(result.stdout) == [
         "tradeops",
         "tradeops.sandbox",
+        "tradeops.sandbox._loopback",
         "tradeops.sandbox.servers",
         "tradeops.sandbox.servers.control_plane",
     ]

@@ -20,6 +20,8 @@ Floor plan (lower layers first; nothing imports upwards)
 --------------------------------------------------------
 - `scenarios.py`: the fault names, the scenario table, the accounts, and which store
   faults change the history (`HISTORY_FAULTS`). Pure data.
+- `_loopback.py`: `LoopbackServer`, the threaded 127.0.0.1 HTTP server that both the
+  control plane and the OANDA simulator are (a client that hangs up is no error).
 - `store/`: the store generator. `model.py` (pairs, accounts, strategies, money,
   `StoreParams`), `generator.py` (the cached history plus the live session, the entry
   point), `_history.py`, `_live.py` and `_live_faults.py` (the days, today, and the store

@@ -29,9 +29,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+from tradeops.sandbox._loopback import LoopbackServer
 from tradeops.sandbox.oanda._api import ApiError, BrokerState, answer
 from tradeops.sandbox.oanda._ledger import LedgerError
 from tradeops.sandbox.oanda._render import Book
@@ -44,10 +45,9 @@ _MAX_DISCARDED_BODY = 1 << 20
 _request_ids = itertools.count(24_691_046_405_358_350)
 
 
-class BrokerServer(ThreadingHTTPServer):
+class BrokerServer(LoopbackServer):
     """A threaded HTTP server on 127.0.0.1 (ephemeral port) answering as OANDA v20."""
 
-    daemon_threads = True
     request_queue_size = 128  # requests that arrive together queue instead of being refused
 
     def __init__(self, state: BrokerState, port: int = 0) -> None:
@@ -58,14 +58,6 @@ class BrokerServer(ThreadingHTTPServer):
     def port(self) -> int:
         """The ephemeral port bound on 127.0.0.1."""
         return self.server_address[1]
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """A client that hung up before its answer was written (its deadline passed, its
-        process ended) is no error of the broker's: socketserver would print a traceback
-        into the output of whatever ran the sandbox. Every other error is still printed."""
-        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
-            return
-        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -25,9 +25,11 @@ import threading
 import time
 import urllib.parse
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tradeops.sandbox._loopback import LoopbackServer
 
 VERSION = "1.4.2"
 TOKEN_ENV = "TRADEOPS_SANDBOX_CONTROL_TOKEN"
@@ -255,10 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = json.loads(Path(args.config).read_text())
     parent = os.getppid()
-    server = ThreadingHTTPServer(
+    server = LoopbackServer(
         ("127.0.0.1", 0), make_handler(Platform(config), os.environ.get(TOKEN_ENV) or None)
     )
-    server.daemon_threads = True
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
