@@ -169,6 +169,45 @@ def test_trade_persistence_matches_broker_fills_to_order_filled_by_account_and_i
     assert (m.window.eligible, m.window.bad) == (4, 2)
 
 
+def test_a_malformed_order_filled_does_not_hide_the_lost_fills_of_its_account(builder, now_ms):
+    # A row with no usable broker_transaction_id matches no fill. (SQL's NOT IN against a
+    # list holding NULL is NULL, not true: it once made every lost fill of that account
+    # count as persisted, a false green.)
+    b = builder
+    b.run_started("r-1", ts=now_ms - 9 * DAY, scheduled_end_ts=now_ms + HOUR)
+    b.fill("r-1", 1000, transaction_id="11")
+    b.event(
+        "ORDER_FILLED",
+        run_id="r-1",
+        payload={"client_order_id": "c-2", "units": 5, "price": "1.1"},  # no transaction id
+    )
+    b.write()
+    fills = BrokerFills((
+        BrokerFill(ACCOUNT, "11", now_ms - HOUR),  # persisted
+        BrokerFill(ACCOUNT, "12", now_ms - HOUR),  # lost
+        BrokerFill(ACCOUNT, "13", now_ms - 2 * HOUR),  # lost
+    ))  # fmt: skip
+    m = measured(b.path, "trade_persistence", now_ms, fills=fills)
+    assert (m.window.eligible, m.window.bad) == (3, 2)
+    assert any("lacks `broker_transaction_id`" in note for note in m.notes), m.notes
+
+
+def test_fills_are_matched_by_account_and_id_whatever_characters_they_hold(builder, now_ms):
+    # The match key is the account's length, ':', the account, then the id: no pair of
+    # (account, id) strings can spell another pair's key.
+    b = builder
+    b.run_started("r-1", ts=now_ms - 9 * DAY, scheduled_end_ts=now_ms + HOUR)
+    b.fill("r-1", 1000, transaction_id="2:x")
+    b.write()
+    fills = BrokerFills((
+        BrokerFill(ACCOUNT, "2:x", now_ms - HOUR),  # persisted
+        BrokerFill(ACCOUNT + "2", ":x", now_ms - HOUR),  # lost: another account's key text
+        BrokerFill(ACCOUNT[:-1], ACCOUNT[-1] + "2:x", now_ms - HOUR),  # lost likewise
+    ))  # fmt: skip
+    m = measured(b.path, "trade_persistence", now_ms, fills=fills)
+    assert (m.window.eligible, m.window.bad) == (3, 2)
+
+
 def test_trade_persistence_without_readable_broker_fills_is_an_error_not_a_number(builder, now_ms):
     path = builder.event("HEARTBEAT").write()
     m = measured(path, "trade_persistence", now_ms, fills=BrokerFills(errors=("401 on A",)))

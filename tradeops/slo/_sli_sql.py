@@ -88,15 +88,16 @@ FROM outages WHERE prev_down IS NULL OR prev_down < coalesce(prev_up, 0)
 # account carries its transaction id (as text: the contract allows a string or a number).
 # Fills younger than :grace are not judged yet (the platform writes after the fill);
 # ORDER_FILLED rows are read from :slack before the window (clock skew).
+# :fills is a JSON object, key -> fill time, read by json_each with no JSON call per fill;
+# the key is the account's length, ':', the account, then the id (BrokerFills.to_param),
+# which no other (account, id) pair spells. A row with no usable account or id is ''
+# (no key is empty): a NULL in the list would make NOT IN NULL, and every lost fill
+# of that account would count as persisted.
 TRADE_PERSISTENCE = f"""
-WITH fills AS (
-  SELECT json_extract(value, '$[0]') AS account, CAST(json_extract(value, '$[1]') AS TEXT) AS id,
-         json_extract(value, '$[2]') AS t
-  FROM json_each(:fills)
-)
-SELECT t, (account, id) NOT IN (
-  SELECT account_id, CAST({field("broker_transaction_id", "id")} AS TEXT)
+SELECT value AS t, key NOT IN (
+  SELECT coalesce(length(account_id) || ':' || account_id
+                  || CAST({field("broker_transaction_id", "id")} AS TEXT), '')
   FROM events WHERE type = 'ORDER_FILLED' AND ts > :start - :slack AND ts <= :now
 ) AS bad
-FROM fills WHERE t <= :now - :grace
+FROM json_each(:fills) WHERE value <= :now - :grace
 """

@@ -140,8 +140,11 @@ class BrokerFills:
     errors: tuple[str, ...] = ()
 
     def to_param(self) -> str:
-        """The fills as the JSON array the persistence SQL reads with json_each."""
-        return json.dumps([[f.account, f.id, f.time_ms] for f in self.fills])
+        """The fills as the JSON object the persistence SQL reads with json_each: a member
+        per fill (written by hand: a dict would merge two fills of one key), key -> time."""
+        members = (f"{json.dumps(f'{len(f.account)}:{f.account}{f.id}')}:{int(f.time_ms)}"
+                   for f in self.fills)  # fmt: skip
+        return "{" + ",".join(members) + "}"
 
 
 _STORE_SQL = {
