@@ -47,6 +47,8 @@ def test_heartbeats_outside_a_runs_span_count_the_same(builder, now_ms):
     for k in range(200):  # far more than it owes
         b.heartbeat("r-extra", ts=now_ms - 10 * MINUTE + (k + 1) * 2 * SECOND)
     b.event("HEARTBEAT", ts=now_ms - MINUTE, run_id="r-unknown")
+    for minutes in (1, 2, 600):  # no run at all: grouped under NULL, which joins no run
+        b.event("HEARTBEAT", ts=now_ms - minutes * MINUTE, run_id=None)
     old, new = both(b.write(), now_ms)
     assert new == old
 
