@@ -137,3 +137,31 @@ def test_a_timestamp_that_goes_back_is_named_by_its_seq(tmp_path):
     ]
     assert store.ts_regressions(100, tolerance_ms=1000) == [(4, NOW_MS + 1500, NOW_MS + 3000)]
     assert store.ts_regressions(2, tolerance_ms=0) == [(6, NOW_MS + 3400, NOW_MS + 3500)]
+
+
+def test_a_slow_slide_back_is_measured_against_the_newest_earlier_ts_not_the_previous(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    for ts in (3000, 2400, 1800):  # each step back 600 ms, 1,200 ms in all
+        b.event("HEARTBEAT", ts=NOW_MS + ts)
+    store = EventStore(b.write())
+    assert store.ts_regressions(100, tolerance_ms=1000) == [(3, NOW_MS + 1800, NOW_MS + 3000)]
+
+
+def test_a_ts_that_is_not_an_integer_is_not_measured_and_not_a_measure(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    for ts in (1000, 9_000_000, 2000):
+        b.event("HEARTBEAT", ts=NOW_MS + ts)
+    path = b.write()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE events SET ts = 'soon' WHERE seq = 2")
+    assert EventStore(path).ts_regressions(100, tolerance_ms=0) == []
+
+
+def test_at_most_a_hundred_regressions_are_named_the_oldest_first(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    b.event("HEARTBEAT", ts=NOW_MS + 10_000)
+    for k in range(150):
+        b.event("HEARTBEAT", ts=NOW_MS + k)
+    found = EventStore(b.write()).ts_regressions(1000, tolerance_ms=0)
+    assert len(found) == 100
+    assert found[0] == (2, NOW_MS, NOW_MS + 10_000) and found[-1][0] == 101
