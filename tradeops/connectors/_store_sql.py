@@ -120,9 +120,11 @@ def _usable(name: str, kind: str, column: str = "payload") -> str:
 def field(name: str, kind: str, column: str = "payload") -> str:
     """SQL for one payload field's value, or NULL if the payload or the value is bad."""
     path = f"'$.{name}'"
+    # No json_type(payload) = 'object' test: a path into an array or a scalar is NULL, so
+    # `_usable` is false for them already (one JSON call a row fewer).
     return (
-        f"CASE WHEN json_valid({column}) THEN CASE WHEN json_type({column}) = 'object' "
-        f"AND {_usable(name, kind, column)} THEN json_extract({column}, {path}) END END"
+        f"CASE WHEN json_valid({column}) THEN CASE WHEN {_usable(name, kind, column)} "
+        f"THEN json_extract({column}, {path}) END END"
     )
 
 
@@ -286,17 +288,23 @@ UNRESOLVED_ALERTS = _unmatched(
     "strategy_id, account_id, ts, seq",
 )
 
-# Per (account, instrument): the sum of the usable units, and the first fill whose
-# units are not (the caller reports that position as unknown, naming the fill).
+# Per (account, instrument): the sum of the units. A fill whose units are unusable adds
+# 1e300, so that position's sum is a real, never an integer: the field is read once per
+# fill (a second reference, as in MIN(CASE WHEN units IS NULL ...), is a second read of
+# every fill's JSON, 30% of the query), and the fill to name is looked up only then.
 NET_POSITIONS = f"""
-SELECT account_id, instrument, SUM(units), MIN(CASE WHEN units IS NULL THEN seq END) FROM (
-  SELECT seq, account_id, instrument, {field("units", "integer")} AS units
-  FROM events WHERE type = 'ORDER_FILLED'
-) WHERE account_id IS NOT NULL AND instrument IS NOT NULL
+SELECT account_id, instrument, SUM(coalesce({field("units", "integer")}, 1e300))
+FROM events WHERE type = 'ORDER_FILLED' AND account_id IS NOT NULL AND instrument IS NOT NULL
 GROUP BY account_id, instrument ORDER BY account_id, instrument
 """
 
-FILL_PROBLEM = f"SELECT {row_problem((('units', 'integer'),))} FROM events WHERE seq = :seq"
+# The first fill of a position whose units are unusable, and what is wrong with them.
+FIRST_BAD_FILL = f"""
+SELECT seq, {row_problem((("units", "integer"),))} FROM events
+WHERE type = 'ORDER_FILLED' AND account_id = :account AND instrument = :instrument
+  AND {field("units", "integer")} IS NULL
+ORDER BY seq LIMIT 1
+"""
 
 
 def run_seq_sql(some_runs: bool) -> str:

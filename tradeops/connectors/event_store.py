@@ -154,11 +154,12 @@ class EventStore(StoreBooks):
         """(account, instrument) -> sum of ORDER_FILLED units; a StoreValueError naming
         the first fill whose units are unusable, for a position that is therefore unknown."""
         out: dict[tuple[str, str], int | StoreValueError] = {}
-        for acct, inst, units, bad_seq in self._rows(sql.NET_POSITIONS):
-            if bad_seq is None:
+        for acct, inst, units in self._rows(sql.NET_POSITIONS):
+            if isinstance(units, int):
                 out[(acct, inst)] = units
                 continue
-            problem = self._rows(sql.FILL_PROBLEM, {"seq": bad_seq})[0][0]
+            where = {"account": acct, "instrument": inst}
+            ((bad_seq, problem),) = self._rows(sql.FIRST_BAD_FILL, where)
             out[(acct, inst)] = StoreValueError(
                 self.path, bad_seq, "ORDER_FILLED", "units", f"{problem} ({acct} {inst})"
             )
