@@ -19,7 +19,7 @@ import pytest
 
 from tradeops.connectors.errors import PlatformError
 from tradeops.findings import SEVERITIES, CheckFailed, Finding, highest
-from tradeops.runbooks import runbook
+from tradeops.runbooks import runbook_ids
 
 __all__ = [
     "LAYERS",
@@ -101,7 +101,7 @@ class CheckMeta:
         out = []
         if self.severity not in SEVERITIES:
             out.append(f'needs @pytest.mark.severity(level="P0".."P3"), has {self.severity!r}')
-        if self.runbook is None or runbook(self.runbook) is None:
+        if self.runbook not in runbook_ids():
             out.append(
                 f"needs @pytest.mark.runbook(id=...) naming a known runbook, has {self.runbook!r}"
             )

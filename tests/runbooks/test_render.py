@@ -14,7 +14,14 @@ import pytest
 from tests.storebuilder import StoreBuilder
 from tests.suite_runner import REPO
 from tradeops import runbooks
-from tradeops.runbooks import RUNBOOKS, html_fragment, link, markdown, sqlite_command
+from tradeops.runbooks import (
+    RUNBOOKS,
+    html_fragment,
+    link,
+    markdown,
+    runbook_ids,
+    sqlite_command,
+)
 
 
 def test_docs_runbooks_md_is_rendered_from_the_data():
@@ -96,3 +103,17 @@ def test_links_point_at_a_published_copy_when_runbook_url_is_set():
     assert link("drawdown", base) == "https://ops.example/runbooks.html#drawdown"
     assert link("drawdown") == "docs/runbooks.md#drawdown"
     assert f'href="{base}#drawdown"' in html_fragment("drawdown", base)
+
+
+def test_the_ids_read_off_the_headers_are_the_parsed_files_runbooks():
+    assert runbook_ids() == set(RUNBOOKS)
+
+
+def test_only_a_top_level_table_header_names_a_runbook(tmp_path):
+    data = tmp_path / "runbooks.toml"
+    data.write_text(
+        "# [not-a-header]\n[one]\ntitle = 'x'\n[one.confirm]\ntext = '[inline]'\n"
+        "[[one.steps]]\n[two]  # the second\n  [indented]\n",
+        encoding="utf-8",
+    )
+    assert runbook_ids(data) == {"one", "two", "indented"}
