@@ -36,10 +36,22 @@ def is_worker(config: pytest.Config) -> bool:
     return hasattr(config, "workerinput")
 
 
+_ARG_PATHS = pytest.StashKey[tuple[tuple[str, ...], list[tuple[str, Path]]]]()
+
+
 def arg_paths(config: pytest.Config) -> list[tuple[str, Path]]:
-    """Each command-line argument with the path it names (a node id's file)."""
-    here = config.invocation_params.dir
-    return [(arg, (here / arg.split("::")[0]).resolve()) for arg in config.args]
+    """Each command-line argument with the path it names (a node id's file).
+
+    Resolved once per set of arguments: collection asks for every folder it enters, and
+    each resolve() is a stat of every part of the path.
+    """
+    args = tuple(config.args)
+    cached = config.stash.get(_ARG_PATHS, None)
+    if cached is None or cached[0] != args:
+        here = config.invocation_params.dir
+        cached = (args, [(arg, (here / arg.split("::")[0]).resolve()) for arg in args])
+        config.stash[_ARG_PATHS] = cached
+    return cached[1]
 
 
 @functools.lru_cache(maxsize=256)
