@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -63,15 +63,18 @@ class Observed:
 def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
     """Read the store while the network calls run; never raise.
 
-    Only the price calls wait for the store (it says which instruments each account
-    trades): the store's reads and every other call overlap, so the probe costs its
-    slowest part, not the sum of them.
+    Only the price calls wait for the store, and only for its live runs (they say which
+    instruments each account trades): the store's reads and every other call overlap, so
+    the probe costs its slowest part, not the sum of them.
     """
     # One client per service, shared by its jobs (httpx clients are thread-safe, and
     # building one per call costs more than the call on a local platform).
     skew_s = manifest.thresholds.clock_skew_max_s
     with ExitStack() as stack, ThreadPoolExecutor(max_workers=32) as pool:
-        store_job = pool.submit(guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms, pool))
+        live_job = pool.submit(guarded, partial(_live_runs, manifest, now_ms))
+        store_job = pool.submit(
+            guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms, pool, live_job)
+        )
         control_plane = stack.enter_context(
             ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
         )
@@ -88,17 +91,17 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
             jobs[("summaries", account)] = partial(client.summary, account)
             jobs[("positions", account)] = partial(client.open_positions, account)
         futures = {key: pool.submit(guarded, job) for key, job in jobs.items()}
-        store = store_job.result()
+        live = live_job.result()
         traded: dict[str, set[str]] = {}
-        if isinstance(store, StoreFacts):
-            for run in store.live_runs:
+        if isinstance(live, list):
+            for run in live:
                 if run.account_id and run.instrument:
                     traded.setdefault(run.account_id, set()).add(run.instrument)
         for broker, account in manifest.accounts:
             instruments = sorted(traded.get(account, FALLBACK_INSTRUMENTS))
             call = partial(clients[broker.name].pricing, account, instruments)
             futures[("prices", account)] = pool.submit(guarded, call)
-        observed = Observed(at_ms=now_ms, store=store)
+        observed = Observed(at_ms=now_ms, store=store_job.result())
         for (part, account), future in futures.items():
             result = future.result()
             if account:
@@ -122,18 +125,28 @@ def guarded(job: Callable[[], object]) -> Any:
         return PlatformError(f"unexpected {type(exc).__name__} while probing: {exc}")
 
 
+def _store(manifest: Manifest) -> EventStore:
+    return EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
+
+
+def _live_runs(manifest: Manifest, now_ms: int) -> list[Run]:
+    """The live runs, on a connection of their own: the price calls wait for them."""
+    with _store(manifest) as store:
+        return store.live_runs(now_ms)
+
+
 def _store_facts(
-    manifest: Manifest, now_ms: int, tolerance_ms: int, pool: ThreadPoolExecutor
+    manifest: Manifest,
+    now_ms: int,
+    tolerance_ms: int,
+    pool: ThreadPoolExecutor,
+    live_job: Future[list[Run] | PlatformError],
 ) -> StoreFacts:
     path = manifest.event_store.path
-    skew_s = manifest.thresholds.clock_skew_max_s
-
-    def store() -> EventStore:
-        return EventStore.from_config(manifest.event_store, skew_s)
-
     # The two slowest reads (the newest events' order, every fill's units) each on a
-    # connection of its own: SQLite reads without holding the GIL, so they overlap.
-    with store() as main, store() as newest_events, store() as fills:
+    # connection of its own, as the live runs are: SQLite reads without holding the GIL,
+    # so they overlap.
+    with _store(manifest) as main, _store(manifest) as newest_events, _store(manifest) as fills:
         regressions = pool.submit(newest_events.ts_regressions, SEQUENCE_LOOKBACK, tolerance_ms)
         positions = pool.submit(fills.net_positions)
         try:
@@ -142,10 +155,14 @@ def _store_facts(
                 newest: tuple[int, int] | StoreValueError | None = main.newest_event()
             except StoreValueError as exc:  # one bad row: the writes check names it
                 newest = exc
+            journal_mode = main.journal_mode()
+            live = live_job.result()
+            if isinstance(live, PlatformError):
+                raise live
             return StoreFacts(
-                journal_mode=main.journal_mode(),
+                journal_mode=journal_mode,
                 newest=newest,
-                live_runs=main.live_runs(now_ms),
+                live_runs=live,
                 columns=columns,
                 indexes=indexes,
                 regressions=regressions.result(),
