@@ -7,10 +7,14 @@ probe made once before the session; items 1, 4 and 5 are judged only when layer 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 import pytest
 
 from tradeops import Finding, Where, expect_none
 from tradeops._later import Later
+from tradeops.connectors.event_store import Run
 from tradeops.findings import utc
 from tradeops.liveness import stale_finding
 
@@ -19,20 +23,40 @@ pytestmark = pytest.mark.preflight
 RUN_FIELDS = ["RUN_STARTED"]
 
 
+# Items 1 and 4 read the same runs and the same RUN_STARTED rows: read once, when first
+# asked (item 1 asks while the control plane answers), then looked up.
+@pytest.fixture(scope="session")
+def unended_runs(event_store, now_ms) -> Callable[[], tuple[list[Run], list[Run]]]:
+    """(live, residual) runs, read from the store once."""
+    return functools.cache(functools.partial(event_store.unended_runs, now_ms))
+
+
+@pytest.fixture(scope="session")
+def run_payload_problems(event_store) -> Callable[[], list[Finding]]:
+    """Malformed RUN_STARTED rows, read from the store once, as findings."""
+
+    def findings() -> list[Finding]:
+        return [
+            Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
+            for p in event_store.payload_problems(RUN_FIELDS)
+        ]
+
+    return functools.cache(findings)
+
+
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="control-summary")
-def test_control_summary(control_plane, event_store, manifest, now_ms):
+def test_control_summary(
+    control_plane, event_store, manifest, now_ms, unended_runs, run_payload_problems
+):
     """1. Control summary green: every live run fresh, no gaps, no stale signals."""
     # The platform answers while the store is read (SQLite reads without the GIL): the
     # item costs the longer of the two, not their sum. Its errors surface at get().
     asked = Later(control_plane.summary, "control-summary")
-    live = event_store.live_runs(now_ms)
+    live, _ = unended_runs()
     factor = manifest.thresholds.stale_after_heartbeats
-    findings = [
-        Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
-        for p in event_store.payload_problems(RUN_FIELDS)
-    ]
+    findings = list(run_payload_problems())
     stale_in_store = set()
     for run in live:
         stale = stale_finding(run, now_ms, factor)
@@ -124,18 +148,16 @@ def test_wal_mode(platform_verdict):
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="residual-run")
-def test_residual_runs(event_store, now_ms):
+def test_residual_runs(unended_runs, run_payload_problems):
     """4. No residual runs from the last session: every previous run reached RUN_ENDED."""
-    findings = [
-        Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
-        for p in event_store.payload_problems(RUN_FIELDS)
-    ]
+    _, residual = unended_runs()
+    findings = list(run_payload_problems())
     findings += [
         Finding(
             f"never reached RUN_ENDED; it was scheduled to end at {utc(run.scheduled_end_ts)}",
             Where.of_run(run, run.started_seq),
         )
-        for run in event_store.residual_runs(now_ms)
+        for run in residual
     ]
     expect_none(findings)
 
@@ -143,9 +165,14 @@ def test_residual_runs(event_store, now_ms):
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="strategy-readiness")
-def test_strategy_readiness(control_plane, event_store):
+def test_strategy_readiness(control_plane, event_store, platform_verdict):
     """5. Scheduled strategies ready: no pending promote gates, no unresolved alerts."""
-    scheduled = {s.strategy_id for s in control_plane.strategies() if s.scheduled}
+    # The scheduled strategies the probe read (the set every strategy check is made for);
+    # asked again only when the probe could not read them, whose error then fails this.
+    if platform_verdict.strategies is not None:
+        scheduled = {s["strategy_id"] for s in platform_verdict.strategies}
+    else:
+        scheduled = {s.strategy_id for s in control_plane.strategies() if s.scheduled}
     findings = [
         Finding(
             f"promote gate {gate.gate_id} pending since {utc(gate.requested_ts)}",

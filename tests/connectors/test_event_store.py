@@ -46,6 +46,20 @@ def test_live_and_residual_runs_are_told_apart(builder: StoreBuilder) -> None:
         assert [r.run_id for r in store.residual_runs(NOW)] == ["r-left"]
 
 
+def test_unended_runs_are_the_live_and_the_residual_ones_read_at_once(builder: StoreBuilder):
+    yesterday = NOW - 24 * HOUR
+    builder.run_started("r-live", ts=NOW - HOUR).heartbeats("r-live", count=3)
+    builder.run_started("r-left", ts=yesterday, scheduled_end_ts=yesterday + 8 * HOUR)
+    builder.run_started("r-due-now", ts=NOW - HOUR, scheduled_end_ts=NOW)  # live until after
+    builder.run_started("r-done", ts=yesterday).run_ended("r-done", "completed")
+    builder.run_started("r-no-end", ts=NOW - HOUR, payload={"mode": "paper"})  # in neither
+    with _open(builder.write()) as store:
+        live, residual = store.unended_runs(NOW)
+        assert (live, residual) == (store.live_runs(NOW), store.residual_runs(NOW))
+    assert [r.run_id for r in live] == ["r-live", "r-due-now"]
+    assert [r.run_id for r in residual] == ["r-left"]
+
+
 def test_a_run_carries_its_start_its_end_and_its_newest_heartbeat(builder: StoreBuilder) -> None:
     builder.run_started("r-1", ts=NOW - HOUR, heartbeat_interval_s=5, mode="live")
     builder.heartbeats("r-1", count=4).run_ended("r-1", "failed", reason="broker lost")

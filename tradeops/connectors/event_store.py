@@ -99,6 +99,16 @@ class EventStore(StoreBooks):
         rows = self._rows(sql.RESIDUAL_RUNS, self._checked({"now": now_ms}))
         return [self._run(r) for r in rows]
 
+    def unended_runs(self, now_ms: int) -> tuple[list[Run], list[Run]]:
+        """(live_runs, residual_runs) in one read: the runs not ended, by scheduled end.
+
+        A run whose scheduled end is unusable is in neither, as in those two.
+        """
+        rows = self._rows(sql.UNENDED_RUNS, self._checked({"now": now_ms}))
+        runs = [self._run(r) for r in rows]
+        ends = [(r, r.scheduled_end_ts) for r in runs if r.scheduled_end_ts is not None]
+        return [r for r, end in ends if end >= now_ms], [r for r, end in ends if end < now_ms]
+
     def run(self, run_id: str) -> Run | None:
         """One run by id, or None if the store has no RUN_STARTED for it."""
         rows = self._rows(sql.ONE_RUN, self._checked({"run_id": run_id}))
