@@ -152,6 +152,9 @@ def test_a_nan_win_rate_is_a_failing_check_naming_the_field(platform, tmp_path):
     with h.HostileServer(cases) as server:
         run = suite(tmp_path, platform, cp_url=server.url("nan"))
     assert_failed_not_crashed(run, "P1", "strategies[0].backtest.win_rate: expected a finite")
+    # The probe could not read the scheduled strategies, so pre-flight item 5 asked again
+    # and failed on the same answer: never judged against an empty set.
+    assert run.failed().get("strategy_readiness") == "P1", run.failed()
 
 
 def test_a_nav_of_1e400_is_a_failing_check_naming_the_account_and_field(platform, tmp_path):
