@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "tradeops"
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "_unrewritten",
+        "_record",
         "_secret",
         "_later",
         "findings",

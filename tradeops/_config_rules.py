@@ -21,15 +21,16 @@ import types
 import typing
 import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
+
+from tradeops._record import frozen_record
 
 
 class ManifestError(Exception):
     """The manifest cannot be used; the message names the file, the key and the rule."""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Rule:
     """What a key's value must be: `text` is quoted in the error, `holds` decides."""
 

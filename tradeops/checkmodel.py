@@ -13,10 +13,11 @@ as a platform fault).
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 
 import pytest
 
+from tradeops._record import frozen_record
 from tradeops.connectors.errors import PlatformError
 from tradeops.findings import SEVERITIES, CheckFailed, Finding, highest
 from tradeops.runbooks import runbook_ids
@@ -54,7 +55,7 @@ def layer_rank(layer: str | None) -> int:
 _META = pytest.StashKey["CheckMeta"]()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class CheckMeta:
     """What the plugin knows of one check item, carried in user_properties."""
 

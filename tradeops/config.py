@@ -13,7 +13,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from tradeops._config_rules import (
 from tradeops._config_rules import (
     RETENTION_FLOOR_DAYS as RETENTION_FLOOR_DAYS,
 )
+from tradeops._record import frozen_record
 from tradeops._secret import Secret
 from tradeops.waivers import Waiver
 from tradeops.waivers import parse as parse_waivers
@@ -50,14 +51,14 @@ SANDBOX_REPORTS = "sandbox"  # drills keep their own trail: <rootdir>/reports/sa
 _NOT_TOML = {"toml": False}
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PlatformConfig:
     """Which platform this manifest describes; the suite's own history is kept per name."""
 
     name: str | None = field(default=None, metadata=NOT_EMPTY)  # default: control plane URL
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ControlPlaneConfig:
     url: str = field(metadata=URL)
     token_env: str | None = field(default=None, metadata=NOT_EMPTY)
@@ -66,13 +67,13 @@ class ControlPlaneConfig:
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class EventStoreConfig:
     path: str = field(metadata=NOT_EMPTY)
     busy_timeout_s: float = field(default=2.0, metadata=TIMEOUT)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BrokerConfig:
     name: str = field(metadata=NOT_EMPTY)
     url: str = field(metadata=URL)
@@ -83,7 +84,7 @@ class BrokerConfig:
     token: Secret | None = field(default=None, compare=False, metadata=_NOT_TOML)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Thresholds:
     """When a fact becomes a finding; defaults from the operations model."""
 
@@ -100,7 +101,7 @@ class Thresholds:
     sequence_tolerance_s: float = field(default=1.0, metadata=NON_NEGATIVE)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TrackingConfig:
     """How far paper trading may drift from what the backtest promised."""
 
@@ -114,7 +115,7 @@ class TrackingConfig:
     max_drawdown_factor: float = field(default=2.0, metadata=POSITIVE)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PortfolioConfig:
     """Portfolio limits, per account, in fractions of NAV."""
 
@@ -129,7 +130,7 @@ class PortfolioConfig:
     pnl_tolerance: float = field(default=1.0, metadata=NON_NEGATIVE)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SloConfig:
     """One service level objective: good/eligible >= objective over the window."""
 
@@ -156,14 +157,14 @@ SLO_DEFAULTS: dict[str, SloConfig] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class GateConfig:
     """How the promote gate treats an SLO with too little data to judge."""
 
     insufficient_data_blocks: bool = False
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ReportsConfig:
     """Where the paper trail goes and how long it is kept."""
 
@@ -175,7 +176,7 @@ class ReportsConfig:
     runbook_url: str | None = field(default=None, metadata=URL)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class OutputsConfig:
     """Outputs beyond the paper trail, for the monitoring stack."""
 
@@ -184,7 +185,7 @@ class OutputsConfig:
     prometheus_dir: str | None = field(default=None, metadata=NOT_EMPTY)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Manifest:
     path: Path
     control_plane: ControlPlaneConfig

@@ -8,8 +8,10 @@ CheckFailed into the operator's failure text, led by the severity.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, field
 from datetime import UTC, datetime
+
+from tradeops._record import frozen_record
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 
@@ -25,7 +27,7 @@ def highest(levels: Iterable[str | None]) -> str | None:
     return ranked[0] if ranked else None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Where:
     """The place a finding points at; empty parts are left out of the text."""
 
@@ -51,7 +53,7 @@ class Where:
         return ", ".join(f"{name} {value}" for name, value in parts if value is not None)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Finding:
     """One thing wrong, where it is, and (when it differs from the check's) its severity."""
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
+from tradeops._record import frozen_record
+
 DOC = "docs/runbooks.md"
 _DATA = Path(__file__).with_name("runbooks.toml")
 
@@ -40,7 +42,7 @@ class RunbookError(ValueError):
     """runbooks.toml is malformed; the message names the runbook and the key."""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Step:
     """One of the five steps: what to do, and the commands that do it."""
 
@@ -60,7 +62,7 @@ class Step:
         return out
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Ticket:
     title: str
     labels: tuple[str, ...]
@@ -68,7 +70,7 @@ class Ticket:
     attach: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Runbook:
     id: str
     kind: str

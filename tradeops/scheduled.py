@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tradeops._record import frozen_record
 
 
-@dataclass(frozen=True)
+@frozen_record
 class ScheduledStrategy:
     """One scheduled strategy: its id (the test id), its instrument and its account."""
 

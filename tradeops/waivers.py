@@ -14,14 +14,15 @@ failure, saying it expired. A waiver that matched no failing check is reported u
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass
 from datetime import date, timedelta
+
+from tradeops._record import frozen_record
 
 MAX_DAYS = 90
 KEYS = ("check", "reason", "owner", "expires")
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Waiver:
     check: str  # a check id (`check` or `check[subject]`) or an fnmatch pattern
     reason: str

@@ -10,10 +10,10 @@ from __future__ import annotations
 import time
 from collections.abc import Generator, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 
 import httpx
 
+from tradeops._record import frozen_record
 from tradeops._secret import Secret
 from tradeops.connectors._http import (
     Answer,
@@ -30,7 +30,7 @@ from tradeops.connectors.errors import BrokerError
 MAX_TRIES = 3  # per request, when 429 Retry-After fits in the call's budget
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Endpoint:
     """Who we talk to: the broker's name and base URL, its token, the per-call budget."""
 

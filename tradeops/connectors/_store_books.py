@@ -9,10 +9,10 @@ unusable (`first_problem_sql`): a figure is never quietly computed without a bad
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from tradeops._record import frozen_record
 from tradeops.connectors._store_sql import MIN_MS, field, first_problem_sql, ts_problem
 
 _PL = field("realized_pl", "decimal")
@@ -100,7 +100,7 @@ ORDER BY il.name, ii.seqno
 """
 
 
-@dataclass(frozen=True)
+@frozen_record
 class TradeStats:
     """A strategy's closed trades in a window: count, wins, P&L, days traded, worst drawdown."""
 
@@ -111,7 +111,7 @@ class TradeStats:
     max_drawdown_pl: float  # peak-to-trough of the cumulative P&L, in account currency
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Snapshot:
     """One ACCOUNT_SNAPSHOT: where it is (seq, ts) and the account's NAV then."""
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from tradeops._record import frozen_record
 from tradeops.connectors.errors import StoreValueError
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Heartbeat:
     """A run's newest HEARTBEAT: its time (epoch ms) and global seq."""
 
@@ -15,7 +14,7 @@ class Heartbeat:
     seq: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Run:
     """One run as the store tells it: RUN_STARTED's payload, its end, its newest heartbeat.
 
@@ -64,7 +63,7 @@ class Run:
         return Heartbeat(self.last_heartbeat_ts, self.last_heartbeat_seq)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Gap:
     """A hole in a run's run_seq: run_seq missing_from..missing_to never arrived."""
 
@@ -81,7 +80,7 @@ class Gap:
         return self.missing_to - self.missing_from + 1
 
 
-@dataclass(frozen=True)
+@frozen_record
 class StaleDetection:
     """A STALE_DETECTED event: the platform's own detector fired."""
 
@@ -92,7 +91,7 @@ class StaleDetection:
     last_heartbeat_ts: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Gate:
     """A PROMOTE_REQUESTED with no PROMOTE_DECIDED of the same gate_id."""
 
@@ -102,7 +101,7 @@ class Gate:
     seq: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Alert:
     """A RECONCILIATION_ALERT with no RECONCILIATION_ALERT_RESOLVED of the same alert_id."""
 
@@ -113,7 +112,7 @@ class Alert:
     seq: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PayloadProblem:
     """A row whose payload is not valid JSON or lacks or mistypes a contract field."""
 

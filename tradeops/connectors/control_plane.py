@@ -8,12 +8,12 @@ request (`GET /api/health`), and for a malformed answer the field by its path
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
 
+from tradeops._record import frozen_record
 from tradeops._secret import Secret
 from tradeops.config import ControlPlaneConfig
 from tradeops.connectors._http import (
@@ -33,7 +33,7 @@ SUMMARY = "/api/control/summary"
 STRATEGIES = "/api/strategies"
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BrokerHealth:
     """One broker account as the platform sees its connection."""
 
@@ -42,7 +42,7 @@ class BrokerHealth:
     last_heartbeat: datetime | None
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Health:
     """GET /api/health; `ok` only for HTTP 200 with status "ok"."""
 
@@ -58,7 +58,7 @@ class Health:
     retries: int = 0  # 1 when the answer came on a second try (after a transient failure)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SummaryRun:
     """One run in the platform's own summary."""
 
@@ -72,7 +72,7 @@ class SummaryRun:
     gaps: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Summary:
     """GET /api/control/summary: the platform's own verdict on its runs."""
 
@@ -81,7 +81,7 @@ class Summary:
     runs: list[SummaryRun]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Backtest:
     """What a strategy's backtest promised."""
 
@@ -91,7 +91,7 @@ class Backtest:
     max_drawdown: float
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Strategy:
     """One configured strategy from GET /api/strategies."""
 

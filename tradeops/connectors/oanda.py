@@ -13,13 +13,13 @@ its value, nor any token a server echoed.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from urllib.parse import quote
 
 import httpx
 
+from tradeops._record import frozen_record
 from tradeops._secret import Secret
 from tradeops.config import BrokerConfig
 from tradeops.connectors._http import BROKER_CONNECTIONS, broker_pace, new_client
@@ -44,7 +44,7 @@ PAGED_TIMEOUTS = 30
 PAGE_SIZE = 1000  # OANDA's maximum pageSize
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AccountSummary:
     """An account's figures from /summary, money in the account currency."""
 
@@ -60,7 +60,7 @@ class AccountSummary:
     last_transaction_id: str
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Position:
     """An open position; short units are negative, net = long + short."""
 
@@ -70,7 +70,7 @@ class Position:
     net_units: Decimal
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Price:
     """The best bid/ask of one instrument; `tradeable` is false while the market is shut."""
 
@@ -81,7 +81,7 @@ class Price:
     ask: Decimal
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Fill:
     """One ORDER_FILL transaction: the id the store's ORDER_FILLED must carry."""
 
@@ -92,7 +92,7 @@ class Fill:
     price: Decimal
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Transaction:
     """Any transaction; instrument/units/price only where its type has them."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from tradeops._record import frozen_record
 
 # What an entry means for the incident's clock.
 SIGNAL = "signal"  # the fault shows (a run went silent, a hole in run_seq)
@@ -12,7 +12,7 @@ NOTE = "note"  # context: promote decisions, a change of severity
 KINDS = (SIGNAL, DETECTED, RECOVERED, NOTE)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Entry:
     """A timeline line: when, what, and where it was read (`event seq N`, or a report path).
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tradeops._record import frozen_record
 from tradeops.config import Manifest
 from tradeops.connectors.event_store import EventStore
 from tradeops.postmortem._entries import DETECTED, RECOVERED, SIGNAL, Entry
@@ -25,7 +26,7 @@ from tradeops.slo.history import ProbeHistory
 MAX_TIMELINE = 400  # lines; a longer window's timeline says how many it left out
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Burn:
     """One SLO's error budget burned inside the window."""
 

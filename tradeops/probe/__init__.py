@@ -11,8 +11,9 @@ The probe never raises: whatever goes wrong becomes a finding.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from tradeops._record import frozen_record
 from tradeops.config import Manifest
 from tradeops.connectors.errors import PlatformError
 from tradeops.findings import Finding, expect_none, highest
@@ -22,7 +23,7 @@ from tradeops.probe._observe import Observed, StoreFacts, elapsed_ms, observe
 __all__ = ["PlatformVerdict", "probe_platform"]
 
 
-@dataclass(frozen=True)
+@frozen_record
 class PlatformVerdict:
     """Layer-1 findings per check id; red when any check has a finding."""
 

@@ -6,9 +6,9 @@ Unjudged when what it needs could not be seen (another layer-1 check reports why
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tradeops._record import frozen_record
 from tradeops.config import Manifest
 from tradeops.connectors.control_plane import Health
 from tradeops.connectors.errors import PlatformError
@@ -35,7 +35,7 @@ CONTRACT_INDEXES = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Unjudged:
     """The check could not be judged; the reason names the check that is red instead."""
 

@@ -27,15 +27,16 @@ import contextlib
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+
+from tradeops._record import frozen_record
 
 SIDECAR_NAME = ".retention-state.json"
 SIDECAR_VERSION = 1
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Oldest:
     """The start of the oldest live run (None: no live run) as of chain entry `seq`,
     whose line ends `size` bytes into the chain file."""

@@ -25,10 +25,11 @@ import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from tradeops._record import frozen_record
 from tradeops.config import RETENTION_FLOOR_DAYS
 from tradeops.reports import _oldest
 from tradeops.reports.paths import relative
@@ -277,7 +278,7 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Problem:
     """One way the reports differ from the chain."""
 
@@ -293,7 +294,7 @@ class Problem:
         )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Pruned:
     """What one prune entry says retention removed, and when."""
 
@@ -327,7 +328,7 @@ class Pruned:
         return text
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Verification:
     """What `verify` found: intact or not, the problems in order, and what was checked."""
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 # The reports root is the manifest's configuration (where the trail lives); kept importable
 # from here for the callers that find it beside the report names.
+from tradeops._record import frozen_record
 from tradeops.config import reports_root as reports_root
 
 KINDS = ("preflight", "full", "slo", "promote-gate")
@@ -31,7 +31,7 @@ EXTENSIONS = ("html", "json", "xml")
 _RESERVE_ATTEMPTS = 20  # a bounded retry: 8 hex digits collide once in 4 billion
 
 
-@dataclass(frozen=True)
+@frozen_record
 class RunPaths:
     """One run's three files: the HTML report, its JSON summary and its JUnit XML."""
 

@@ -9,8 +9,7 @@ aggregate then counts them for the SLO window and for every burn-rate alert wind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from tradeops._record import frozen_record
 from tradeops.slo.budget import ALERT_WINDOWS, DAY_MS, Counts
 
 # json_type values each kind of payload field accepts.
@@ -45,7 +44,7 @@ def window_param(name: str) -> str:
     return "w_" + name
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Window:
     """An SLO window ending at `now_ms` (inclusive) and starting after `start_ms`."""
 

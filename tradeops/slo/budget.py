@@ -7,8 +7,9 @@ goes in, a judgement comes out. A result is data (`valid`, `errors`), never an e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from tradeops._record import frozen_record
 from tradeops.config import SloConfig
 
 HOUR_MS = 3_600_000
@@ -38,7 +39,7 @@ OK = "ok"
 VERDICTS = (ERROR, INSUFFICIENT, EXHAUSTED, PAGE, TICKET, WARNING, OK)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Counts:
     """Eligible and bad events in one window (good = eligible - bad)."""
 
@@ -51,7 +52,7 @@ class Counts:
         return self.eligible - self.bad
 
 
-@dataclass(frozen=True)
+@frozen_record
 class AlertRule:
     """One multiwindow rule of the SRE workbook, stated for a 30-day SLO window.
 
@@ -88,7 +89,7 @@ ALERT_RULES: tuple[AlertRule, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Budget:
     """An error budget: (1 - objective) x eligible events, and how much of it is spent."""
 
@@ -148,7 +149,7 @@ def burn_rate(objective: float, counts: Counts) -> float | None:
     return (counts.bad / counts.eligible) / round(1.0 - objective, 12)
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BurnAlert:
     """One rule evaluated: both windows' burn rates, the threshold, whether it fires."""
 
@@ -185,7 +186,7 @@ def burn_alerts(
     )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Judgement:
     """An SLO judged: its budget, its burn alerts and one verdict from VERDICTS."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tradeops._record import frozen_record
 from tradeops.config import BrokerConfig, Manifest
 from tradeops.connectors.errors import PlatformError
 from tradeops.connectors.event_store import EventStore
@@ -133,7 +133,7 @@ def fetch_fills(brokers: Mapping[str, OandaBroker], manifest: Manifest, now_ms: 
     return BrokerFills(tuple(fills), tuple(errors))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class GateDecision:
     """The promote gate's answer: the findings that block it, and what it says anyway."""
 

@@ -20,10 +20,10 @@ import os
 import sqlite3
 import time
 import urllib.parse
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from tradeops._record import frozen_record
 from tradeops.config import Manifest, SloConfig, reports_root
 
 if TYPE_CHECKING:
@@ -52,7 +52,7 @@ class ProbeHistoryError(Exception):
     """The probe history could not be written or read; the message names the file."""
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Probe:
     """One recorded control-plane probe."""
 

@@ -9,8 +9,9 @@ evaluates the past exactly as it was: rows after now are never read.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from tradeops._record import frozen_record
 from tradeops.config import SloConfig
 from tradeops.connectors.errors import PlatformError
 from tradeops.connectors.event_store import EventStore
@@ -27,7 +28,7 @@ PERSIST_SLACK_MS = 24 * HOUR_MS
 MAX_PROBLEMS = 5
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Sli:
     """One service level indicator: names, severity, runbook and what it is measured from."""
 
@@ -108,7 +109,7 @@ SLIS: dict[str, Sli] = {
 }
 
 
-@dataclass(frozen=True)
+@frozen_record
 class Measurement:
     """An SLI counted over its SLO window and every alert window; errors if it could not be."""
 
@@ -123,7 +124,7 @@ class Measurement:
         return cls(errors=(error,))
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BrokerFill:
     """One ORDER_FILL transaction as the broker reports it."""
 
@@ -132,7 +133,7 @@ class BrokerFill:
     time_ms: int
 
 
-@dataclass(frozen=True)
+@frozen_record
 class BrokerFills:
     """The broker fills of every configured account, or why some could not be read."""
 

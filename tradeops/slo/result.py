@@ -7,8 +7,9 @@ controller can render the gate table from whatever worker evaluated it.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from tradeops._record import frozen_record
 from tradeops.config import SloConfig
 from tradeops.slo.budget import (
     EXHAUSTED,
@@ -25,7 +26,7 @@ from tradeops.slo.budget import (
 )
 
 
-@dataclass(frozen=True)
+@frozen_record
 class SloResult:
     """An SLO as of `now_ms`: counts in its window and alert windows, errors, notes."""
 
