@@ -61,14 +61,19 @@ def git_commit(rootdir: Path) -> str:
         )
 
     try:
-        head = git("rev-parse", "HEAD")
-        if head.returncode != 0:
-            return "unknown (not a git checkout)"
-        dirty = git("status", "--porcelain", "--untracked-files=no")
+        # One process for both: porcelain v2 heads its list of changes with HEAD's commit.
+        status = git("status", "--porcelain=v2", "--branch", "--no-ahead-behind",
+                     "--untracked-files=no")  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return "unknown (git unavailable)"
-    suffix = "+dirty" if dirty.returncode == 0 and dirty.stdout.strip() else ""
-    return head.stdout.strip() + suffix
+    if status.returncode != 0:
+        return "unknown (not a git checkout)"
+    lines = status.stdout.splitlines()
+    head = next((line.split()[2] for line in lines if line.startswith("# branch.oid ")), None)
+    if head is None or head == "(initial)":
+        return "unknown (no commit yet)"
+    dirty = any(not line.startswith("#") for line in lines)
+    return head + ("+dirty" if dirty else "")
 
 
 def operator() -> str:
