@@ -60,6 +60,8 @@ class PlatformConfig:
 
 @frozen_record
 class ControlPlaneConfig:
+    """[control_plane]: where the control plane answers, its token's variable, its deadline."""
+
     url: str = field(metadata=URL)
     token_env: str | None = field(default=None, metadata=NOT_EMPTY)
     timeout_s: float = field(default=5.0, metadata=TIMEOUT)
@@ -69,12 +71,16 @@ class ControlPlaneConfig:
 
 @frozen_record
 class EventStoreConfig:
+    """[event_store]: the SQLite file, and how long a locked store may keep a read waiting."""
+
     path: str = field(metadata=NOT_EMPTY)
     busy_timeout_s: float = field(default=2.0, metadata=TIMEOUT)
 
 
 @frozen_record
 class BrokerConfig:
+    """One [[brokers]] entry: an OANDA API, its token's variable, its accounts, its deadline."""
+
     name: str = field(metadata=NOT_EMPTY)
     url: str = field(metadata=URL)
     token_env: str = field(metadata=NOT_EMPTY)
@@ -187,6 +193,8 @@ class OutputsConfig:
 
 @frozen_record
 class Manifest:
+    """The whole ops.toml: the platform's parts, thresholds, SLOs, gate, reports, waivers."""
+
     path: Path
     control_plane: ControlPlaneConfig
     event_store: EventStoreConfig

@@ -64,6 +64,8 @@ class Step:
 
 @frozen_record
 class Ticket:
+    """A P3 runbook's ticket template: title, labels, body, what to attach."""
+
     title: str
     labels: tuple[str, ...]
     body: str
@@ -72,6 +74,8 @@ class Ticket:
 
 @frozen_record
 class Runbook:
+    """One runbook: its kind (steps, checklist or ticket), the next step, and its content."""
+
     id: str
     kind: str
     title: str
@@ -214,6 +218,8 @@ def link(runbook_id: str, base: str | None = None) -> str:
 
 @dataclass
 class _Lines:
+    """Markdown being written, with a helper for fenced shell commands."""
+
     out: list[str] = field(default_factory=list)
 
     def code(self, commands: list[str], indent: str = "   ") -> None:

@@ -24,6 +24,8 @@ KEYS = ("check", "reason", "owner", "expires")
 
 @frozen_record
 class Waiver:
+    """A known failure accepted until a date: which check, why, whose, until when."""
+
     check: str  # a check id (`check` or `check[subject]`) or an fnmatch pattern
     reason: str
     owner: str
