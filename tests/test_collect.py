@@ -7,8 +7,12 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
 
 from tests.test_config import ENV, GOOD
+from tradeops._collect import off_every_argument
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,3 +95,29 @@ def test_a_preflight_imports_no_slo_module(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     assert len(node_ids(done)) == 5
     assert "SLO MODULES []" in done.stdout, done.stdout[-2000:]
+
+
+def config_for(root: Path, *args: str, pyargs: bool = False) -> SimpleNamespace:
+    """What `off_every_argument` reads of a pytest.Config: rootdir, arguments, options."""
+    return SimpleNamespace(
+        rootpath=root,
+        args=list(args),
+        invocation_params=SimpleNamespace(dir=root),
+        option=SimpleNamespace(pyargs=pyargs),
+        stash=pytest.Stash(),
+    )
+
+
+def test_a_rootdir_entry_no_argument_leads_to_is_left_before_pytest_looks_at_it(tmp_path):
+    config = config_for(tmp_path, "checks", "slo/test_slos.py::test_one")
+    left = [n for n in ("checks", "slo", "tests", "docs", "README.md", "conftest.py")
+            if off_every_argument(tmp_path / n, config)]  # fmt: skip
+    assert left == ["tests", "docs", "README.md", "conftest.py"]
+    assert not off_every_argument(tmp_path / "tests" / "deeper", config)  # not an entry
+
+
+def test_an_argument_naming_the_rootdir_or_modules_leaves_nothing_out(tmp_path):
+    assert not off_every_argument(tmp_path / "tests", config_for(tmp_path, "."))
+    assert not off_every_argument(tmp_path / "tests", config_for(tmp_path, str(tmp_path)))
+    modules = config_for(tmp_path, "tradeops.probe", pyargs=True)
+    assert not off_every_argument(tmp_path / "tradeops", modules)

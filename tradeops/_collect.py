@@ -32,6 +32,18 @@ def outside_the_checks(path: Path, config: pytest.Config) -> bool:
     return path not in {root / name for name in CHECK_DIRS}
 
 
+def off_every_argument(path: Path, config: pytest.Config) -> bool:
+    """A rootdir entry that no argument names or leads into (`pytest checks` and README.md,
+    tests/, docs/...): pytest would list and check each only to leave it out."""
+    root = config.rootpath
+    if path.parent != root or config.option.pyargs:  # --pyargs: arguments are module names
+        return False
+    return not any(
+        named == path or path in named.parents or named in path.parents
+        for _, named in arg_paths(config)
+    )
+
+
 def holds_no_preflight_item(path: Path, config: pytest.Config) -> bool:
     """A check module that `-m preflight` (the expression exactly) would deselect whole."""
     if (config.option.markexpr or "").strip() != "preflight":

@@ -166,6 +166,8 @@ def _outputs_from_manifest(config: pytest.Config, ops: _session.OpsSession) -> N
 
 
 def pytest_ignore_collect(collection_path, config: pytest.Config) -> bool | None:
+    if _collect.off_every_argument(collection_path, config):
+        return True
     if _collect.outside_the_checks(collection_path, config):
         return True
     if _collect.holds_no_preflight_item(collection_path, config):
