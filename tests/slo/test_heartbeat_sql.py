@@ -8,7 +8,7 @@ import pytest
 
 from tests.slo import _reference_heartbeat_sql as reference
 from tests.slo.conftest import DAY, HOUR, MINUTE, SECOND
-from tradeops.slo._heartbeat_sql import heartbeat_delivery_sql
+from tradeops.slo._heartbeat_sql import _PARTS, heartbeat_delivery_sql
 from tradeops.slo._sql import Window
 
 
@@ -65,12 +65,17 @@ def test_runs_crossing_the_window_start_count_the_same(builder, now_ms, days):
 
 
 def test_heartbeats_on_every_slice_boundary_count_once_and_in_the_right_windows(builder, now_ms):
-    """The slices meet at each alert window's start: a heartbeat exactly there is in the
-    older slice (a window holds ts > its start), and none is counted twice or lost."""
+    """The slices meet at each alert window's start and at the cuts of the two oldest: a
+    heartbeat exactly there is in the older slice (a window holds ts > its start), and
+    none is counted twice or lost."""
     b = builder
-    b.run_started("r-edges", ts=now_ms - 4 * DAY, heartbeat_interval_s=60)
+    b.run_started("r-edges", ts=now_ms - 7 * DAY + MINUTE, heartbeat_interval_s=60)
     starts = Window(now_ms, 7.0).params()
-    for instant in sorted({v for k, v in starts.items() if k.startswith("w_")} | {now_ms}):
+    edges = {v for k, v in starts.items() if k.startswith("w_")} | {now_ms}
+    lo, mid, hi = starts["start"], starts["w_3d"], starts["w_6h"]
+    for a, z in ((lo, mid), (mid, hi)):  # the cuts, as the SQL computes them
+        edges |= {a + (z - a) * j // _PARTS for j in range(1, _PARTS)}
+    for instant in sorted(edges):
         for offset in (-1, 0, 1):
             if instant + offset <= now_ms:
                 b.heartbeat("r-edges", ts=instant + offset)
