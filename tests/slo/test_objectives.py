@@ -141,31 +141,33 @@ def test_broker_reconnection_times_each_outage_from_its_first_disconnect(builder
     assert (m.window.eligible, m.window.bad) == (4, 2)
 
 
-def test_trade_persistence_matches_broker_fills_to_order_filled_by_account_and_id(builder, now_ms):
-    b = builder
+def a_run_with_a_fill(b, now_ms: int, transaction_id: str):
+    """A run started 9 days ago, still scheduled, with one ORDER_FILLED of that id."""
     b.run_started("r-1", ts=now_ms - 9 * DAY, scheduled_end_ts=now_ms + HOUR)
-    b.fill("r-1", 1000, transaction_id="11")
-    b.event(
-        "ORDER_FILLED",
-        run_id="r-1",
-        payload={  # the contract allows a numeric id
-            "client_order_id": "c-2",
-            "broker_transaction_id": 12,
-            "units": 5,
-            "price": "1.1",
-        },
-    )
-    b.fill("r-1", 1000, transaction_id="15")
+    return b.fill("r-1", 1000, transaction_id=transaction_id)
+
+
+def persistence(b, now_ms: int, *fills: tuple[str, str, int]):
+    """Trade persistence of the built store against broker fills (account, id, age)."""
     b.write()
-    fills = BrokerFills((
-        BrokerFill(ACCOUNT, "11", now_ms - HOUR),  # persisted
-        BrokerFill(ACCOUNT, "12", now_ms - HOUR),  # persisted (numeric id in the store)
-        BrokerFill(ACCOUNT, "13", now_ms - 2 * HOUR),  # lost
-        BrokerFill(OTHER, "11", now_ms - 3 * HOUR),  # lost: "11" is the other account's
-        BrokerFill(ACCOUNT, "14", now_ms - 30 * SECOND),  # younger than the grace
-        BrokerFill(ACCOUNT, "15", now_ms - 8 * DAY),  # outside 7 d
-    ))  # fmt: skip
-    m = measured(b.path, "trade_persistence", now_ms, fills=fills)
+    broker = BrokerFills(tuple(BrokerFill(acct, id_, now_ms - age) for acct, id_, age in fills))
+    return measured(b.path, "trade_persistence", now_ms, fills=broker)
+
+
+def test_trade_persistence_matches_broker_fills_to_order_filled_by_account_and_id(builder, now_ms):
+    b = a_run_with_a_fill(builder, now_ms, "11")
+    payload = {"client_order_id": "c-2", "broker_transaction_id": 12, "units": 5, "price": "1.1"}
+    b.event("ORDER_FILLED", run_id="r-1", payload=payload)  # the contract allows a numeric id
+    b.fill("r-1", 1000, transaction_id="15")
+    m = persistence(
+        b, now_ms,
+        (ACCOUNT, "11", HOUR),  # persisted
+        (ACCOUNT, "12", HOUR),  # persisted (numeric id in the store)
+        (ACCOUNT, "13", 2 * HOUR),  # lost
+        (OTHER, "11", 3 * HOUR),  # lost: "11" is the other account's
+        (ACCOUNT, "14", 30 * SECOND),  # younger than the grace
+        (ACCOUNT, "15", 8 * DAY),  # outside 7 d
+    )  # fmt: skip
     assert (m.window.eligible, m.window.bad) == (4, 2)
 
 
@@ -173,21 +175,12 @@ def test_a_malformed_order_filled_does_not_hide_the_lost_fills_of_its_account(bu
     # A row with no usable broker_transaction_id matches no fill. (SQL's NOT IN against a
     # list holding NULL is NULL, not true: it once made every lost fill of that account
     # count as persisted, a false green.)
-    b = builder
-    b.run_started("r-1", ts=now_ms - 9 * DAY, scheduled_end_ts=now_ms + HOUR)
-    b.fill("r-1", 1000, transaction_id="11")
-    b.event(
-        "ORDER_FILLED",
-        run_id="r-1",
-        payload={"client_order_id": "c-2", "units": 5, "price": "1.1"},  # no transaction id
-    )
-    b.write()
-    fills = BrokerFills((
-        BrokerFill(ACCOUNT, "11", now_ms - HOUR),  # persisted
-        BrokerFill(ACCOUNT, "12", now_ms - HOUR),  # lost
-        BrokerFill(ACCOUNT, "13", now_ms - 2 * HOUR),  # lost
-    ))  # fmt: skip
-    m = measured(b.path, "trade_persistence", now_ms, fills=fills)
+    b = a_run_with_a_fill(builder, now_ms, "11")
+    payload = {"client_order_id": "c-2", "units": 5, "price": "1.1"}  # no transaction id
+    b.event("ORDER_FILLED", run_id="r-1", payload=payload)
+    m = persistence(
+        b, now_ms, (ACCOUNT, "11", HOUR), (ACCOUNT, "12", HOUR), (ACCOUNT, "13", 2 * HOUR)
+    )  # the first persisted, the other two lost
     assert (m.window.eligible, m.window.bad) == (3, 2)
     assert any("lacks `broker_transaction_id`" in note for note in m.notes), m.notes
 
@@ -195,16 +188,13 @@ def test_a_malformed_order_filled_does_not_hide_the_lost_fills_of_its_account(bu
 def test_fills_are_matched_by_account_and_id_whatever_characters_they_hold(builder, now_ms):
     # The match key is the account's length, ':', the account, then the id: no pair of
     # (account, id) strings can spell another pair's key.
-    b = builder
-    b.run_started("r-1", ts=now_ms - 9 * DAY, scheduled_end_ts=now_ms + HOUR)
-    b.fill("r-1", 1000, transaction_id="2:x")
-    b.write()
-    fills = BrokerFills((
-        BrokerFill(ACCOUNT, "2:x", now_ms - HOUR),  # persisted
-        BrokerFill(ACCOUNT + "2", ":x", now_ms - HOUR),  # lost: another account's key text
-        BrokerFill(ACCOUNT[:-1], ACCOUNT[-1] + "2:x", now_ms - HOUR),  # lost likewise
-    ))  # fmt: skip
-    m = measured(b.path, "trade_persistence", now_ms, fills=fills)
+    b = a_run_with_a_fill(builder, now_ms, "2:x")
+    m = persistence(
+        b, now_ms,
+        (ACCOUNT, "2:x", HOUR),  # persisted
+        (ACCOUNT + "2", ":x", HOUR),  # lost: another account's key text
+        (ACCOUNT[:-1], ACCOUNT[-1] + "2:x", HOUR),  # lost likewise
+    )  # fmt: skip
     assert (m.window.eligible, m.window.bad) == (3, 2)
 
 
