@@ -139,6 +139,21 @@ def test_a_timestamp_that_goes_back_is_named_by_its_seq(tmp_path):
     assert store.ts_regressions(2, tolerance_ms=0) == [(6, NOW_MS + 3400, NOW_MS + 3500)]
 
 
+def test_the_lookback_is_the_last_events_not_the_last_seq_numbers(tmp_path):
+    b = StoreBuilder(tmp_path / "events.sqlite")
+    for ts in (3000, 1000, 5000, 9000, 4000):  # seq 1..5
+        b.event("HEARTBEAT", ts=NOW_MS + ts)
+    path = b.write()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM events WHERE seq = 4")  # a hole: the last two are 3 and 5
+    store = EventStore(path)
+    assert store.ts_regressions(2, tolerance_ms=0) == [(5, NOW_MS + 4000, NOW_MS + 5000)]
+    assert store.ts_regressions(10, tolerance_ms=0) == [
+        (2, NOW_MS + 1000, NOW_MS + 3000),
+        (5, NOW_MS + 4000, NOW_MS + 5000),
+    ]
+
+
 def test_a_slow_slide_back_is_measured_against_the_newest_earlier_ts_not_the_previous(tmp_path):
     b = StoreBuilder(tmp_path / "events.sqlite")
     for ts in (3000, 2400, 1800):  # each step back 600 ms, 1,200 ms in all

@@ -79,12 +79,18 @@ SELECT COALESCE(SUM({_PL}), 0), COUNT({_PL}) FROM events
 WHERE type = 'TRADE_CLOSED' AND ts > :since AND account_id = :account
 """
 
-# ts going back against seq: each event against the newest ts before it (running max).
+# ts going back against seq: each of the last :n events against the newest ts before it
+# (running max). They are the events after the (n+1)-th newest seq (all, in a shorter
+# store), read in seq order: the window function then needs no sort (15% of the query).
 TS_REGRESSIONS = """
 SELECT seq, ts, prev FROM (
     SELECT seq, ts, MAX(ts) OVER (ORDER BY seq ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         AS prev
-    FROM (SELECT seq, ts FROM events ORDER BY seq DESC LIMIT :n) WHERE typeof(ts) = 'integer'
+    FROM events
+    WHERE seq > coalesce(
+        (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET :n),
+        (SELECT MIN(seq) - 1 FROM events)
+    ) AND typeof(ts) = 'integer'
 )
 WHERE prev - ts > :tolerance ORDER BY seq LIMIT 100
 """
