@@ -54,7 +54,7 @@ store.net_positions()
 live = store.live_runs(now)
 ids = [r.run_id for r in live]
 cp.summary(); store.gaps(ids); store.stale_detections(run_ids=ids)
-store.residual_runs(now); store.payload_problems(["RUN_STARTED"]); store.pending_gates()
+store.unended_runs(now); store.payload_problems(["RUN_STARTED"]); store.pending_gates()
 store.unresolved_alerts()
 """
 

@@ -218,8 +218,7 @@ ORDER BY c.seq
 
 
 LIVE_RUNS = _runs("e.seq IS NULL AND s.end_ts >= :now")
-RESIDUAL_RUNS = _runs("e.seq IS NULL AND s.end_ts < :now")
-UNENDED_RUNS = _runs("e.seq IS NULL")  # both of the above, in one read
+UNENDED_RUNS = _runs("e.seq IS NULL")  # live and residual, split by their scheduled end
 ONE_RUN = _runs("s.run_id = :run_id")
 
 LAST_HEARTBEATS = f"""

@@ -96,13 +96,13 @@ class EventStore(StoreBooks):
 
     def residual_runs(self, now_ms: int) -> list[Run]:
         """Runs started, not ended, whose scheduled end has passed: left over."""
-        rows = self._rows(sql.RESIDUAL_RUNS, self._checked({"now": now_ms}))
-        return [self._run(r) for r in rows]
+        return self.unended_runs(now_ms)[1]
 
     def unended_runs(self, now_ms: int) -> tuple[list[Run], list[Run]]:
         """(live_runs, residual_runs) in one read: the runs not ended, by scheduled end.
 
-        A run whose scheduled end is unusable is in neither, as in those two.
+        A run whose scheduled end is unusable is in neither. (live_runs keeps a query of its
+        own: the probe waits on it, and it reads only the runs scheduled to go on.)
         """
         rows = self._rows(sql.UNENDED_RUNS, self._checked({"now": now_ms}))
         runs = [self._run(r) for r in rows]
