@@ -125,3 +125,78 @@ def test_a_class_that_writes_only_eq_gets_a_hash_as_from_dataclass():
     plain = dataclasses.dataclass(frozen=True)(type("P", (EqOnly,), {"__annotations__": {}}))
     made = frozen_record(EqOnly)
     assert hash(made(1)) == hash(made(1)) and plain.__hash__ is not None
+
+
+def test_the_init_takes_what_the_dataclasses_takes():
+    body = {
+        "__annotations__": {"a": "int", "items": "list", "seen": "set", "n": "int"},
+        "items": {"default_factory": list},
+        "seen": {"default_factory": set, "init": False},
+        "n": {"default": 3, "init": False},
+    }
+    plain, rec = twins(body)
+    for made in (plain(1), rec(1)):
+        assert (made.a, made.items, made.seen, made.n) == (1, [], set(), 3)
+    assert rec(1).items is not rec(1).items  # a fresh list each time, as from the factory
+    assert rec(1, [2]).items == plain(1, [2]).items == [2]
+    assert rec(a=1, items=[5]) == rec(1, [5])
+    for wrong in ((), (1, [], "x")):
+        with pytest.raises(TypeError) as theirs:
+            plain(*wrong)
+        with pytest.raises(TypeError) as ours:
+            rec(*wrong)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_post_init_runs_after_the_fields_are_set():
+    seen = []
+
+    class Checked:
+        a: int
+
+        def __post_init__(self) -> None:
+            seen.append(self.a)
+
+    frozen_record(Checked)(7)
+    assert seen == [7]
+
+
+def test_what_the_dataclass_would_refuse_is_refused_when_the_class_is_made():
+    class Late:
+        a: int = 1
+        b: int
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        frozen_record(Late)
+
+    class Writes:
+        a: int
+
+        def __setattr__(self, name: str, value: object) -> None:
+            pass
+
+    with pytest.raises(TypeError, match="__setattr__"):
+        frozen_record(Writes)
+
+    class KeywordOnly:
+        a: int = field(default=1, kw_only=True)
+
+    with pytest.raises(TypeError, match="kw_only field 'a'"):
+        frozen_record(KeywordOnly)
+
+
+def test_a_subclass_may_set_what_is_not_a_field():
+    @frozen_record
+    class Base:
+        a: int
+
+    class Sub(Base):
+        pass
+
+    thing = Sub(1)
+    thing.extra = 2  # as a frozen dataclass's plain subclass allows
+    assert thing.extra == 2
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        thing.a = 3  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Base(1).extra = 2  # type: ignore[attr-defined]
