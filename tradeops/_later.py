@@ -16,23 +16,57 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
-class Later(Generic[T]):
-    """`fn()` on a daemon thread; `get()` waits for it and returns or raises its outcome."""
+class Outcome(Generic[T]):
+    """What one function returned or raised, once it has run; `get()` waits for it."""
 
-    def __init__(self, fn: Callable[[], T], name: str) -> None:
+    def __init__(self) -> None:
         self._result: T | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fn,), name=name, daemon=True)
-        self._thread.start()
+        self._done = threading.Event()
 
     def _run(self, fn: Callable[[], T]) -> None:
         try:
             self._result = fn()
         except BaseException as exc:  # handed to whoever collects it, never lost
             self._error = exc
+        finally:
+            self._done.set()
 
     def get(self) -> T:
-        self._thread.join()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         return self._result  # type: ignore[return-value]
+
+
+class Later(Outcome[T]):
+    """`fn()` on a daemon thread of its own."""
+
+    def __init__(self, fn: Callable[[], T], name: str) -> None:
+        super().__init__()
+        threading.Thread(target=self._run, args=(fn,), name=name, daemon=True).start()
+
+
+class InOrder:
+    """Functions run one after another on one daemon thread, once started, each with an
+    outcome of its own, ready as soon as it has run (for reads that share a connection
+    no other thread uses). A function may wait on an earlier one's outcome."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._steps: list[tuple[Outcome, Callable[[], object]]] = []
+
+    def then(self, fn: Callable[[], T]) -> Outcome[T]:
+        """`fn()`'s outcome, once the thread has run every step before it and this one."""
+        outcome: Outcome[T] = Outcome()
+        self._steps.append((outcome, fn))
+        return outcome
+
+    def start(self) -> None:
+        steps = list(self._steps)
+
+        def run() -> None:
+            for outcome, fn in steps:
+                outcome._run(fn)
+
+        threading.Thread(target=run, name=self._name, daemon=True).start()

@@ -7,56 +7,31 @@ probe made once before the session; items 1, 4 and 5 are judged only when layer 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-
 import pytest
 
 from tradeops import Finding, Where, expect_none
-from tradeops._later import Later
-from tradeops.connectors.event_store import Run
 from tradeops.findings import utc
 from tradeops.liveness import stale_finding
 
 pytestmark = pytest.mark.preflight
 
-RUN_FIELDS = ["RUN_STARTED"]
 
-
-# Items 1 and 4 read the same runs and the same RUN_STARTED rows: read once, when first
-# asked (item 1 asks while the control plane answers), then looked up.
-@pytest.fixture(scope="session")
-def unended_runs(event_store, now_ms) -> Callable[[], tuple[list[Run], list[Run]]]:
-    """(live, residual) runs, read from the store once."""
-    return functools.cache(functools.partial(event_store.unended_runs, now_ms))
-
-
-@pytest.fixture(scope="session")
-def run_payload_problems(event_store) -> Callable[[], list[Finding]]:
-    """Malformed RUN_STARTED rows, read from the store once, as findings."""
-
-    def findings() -> list[Finding]:
-        return [
-            Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
-            for p in event_store.payload_problems(RUN_FIELDS)
-        ]
-
-    return functools.cache(findings)
+def run_problem_findings(reads) -> list[Finding]:
+    """Malformed RUN_STARTED rows, as findings (items 1 and 4 both report them)."""
+    return [
+        Finding(f"payload problem: {p.problem}", Where(run=p.run_id, seq=p.seq))
+        for p in reads.run_problems()
+    ]
 
 
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="control-summary")
-def test_control_summary(
-    control_plane, event_store, manifest, now_ms, unended_runs, run_payload_problems
-):
+def test_control_summary(manifest, now_ms, checklist_reads):
     """1. Control summary green: every live run fresh, no gaps, no stale signals."""
-    # The platform answers while the store is read (SQLite reads without the GIL): the
-    # item costs the longer of the two, not their sum. Its errors surface at get().
-    asked = Later(control_plane.summary, "control-summary")
-    live, _ = unended_runs()
+    live, _ = checklist_reads.unended_runs()
     factor = manifest.thresholds.stale_after_heartbeats
-    findings = list(run_payload_problems())
+    findings = run_problem_findings(checklist_reads)
     stale_in_store = set()
     for run in live:
         stale = stale_finding(run, now_ms, factor)
@@ -64,7 +39,7 @@ def test_control_summary(
             stale_in_store.add(run.run_id)
             findings.append(stale)
     runs = {run.run_id: run for run in live}
-    gaps = event_store.gaps(list(runs))
+    gaps = checklist_reads.live_gaps()
     for gap in gaps:
         findings.append(
             Finding(
@@ -72,7 +47,7 @@ def test_control_summary(
                 Where.of_run(runs[gap.run_id], gap.seq_after),
             )
         )
-    for detection in event_store.stale_detections(run_ids=list(runs)):
+    for detection in checklist_reads.live_stale_detections():
         run = runs[detection.run_id]
         if run.last_heartbeat_ts is None or detection.ts >= run.last_heartbeat_ts:
             findings.append(
@@ -82,7 +57,9 @@ def test_control_summary(
                     Where.of_run(run, detection.seq),
                 )
             )
-    findings += _summary_disagreements(asked.get(), runs, stale_in_store, gaps)
+    findings += _summary_disagreements(
+        checklist_reads.control_summary(), runs, stale_in_store, gaps
+    )
     expect_none(findings)
 
 
@@ -148,10 +125,10 @@ def test_wal_mode(platform_verdict):
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="residual-run")
-def test_residual_runs(unended_runs, run_payload_problems):
+def test_residual_runs(checklist_reads):
     """4. No residual runs from the last session: every previous run reached RUN_ENDED."""
-    _, residual = unended_runs()
-    findings = list(run_payload_problems())
+    _, residual = checklist_reads.unended_runs()
+    findings = run_problem_findings(checklist_reads)
     findings += [
         Finding(
             f"never reached RUN_ENDED; it was scheduled to end at {utc(run.scheduled_end_ts)}",
@@ -165,7 +142,7 @@ def test_residual_runs(unended_runs, run_payload_problems):
 @pytest.mark.strategy
 @pytest.mark.severity(level="P1")
 @pytest.mark.runbook(id="strategy-readiness")
-def test_strategy_readiness(control_plane, event_store, platform_verdict):
+def test_strategy_readiness(control_plane, checklist_reads, platform_verdict):
     """5. Scheduled strategies ready: no pending promote gates, no unresolved alerts."""
     # The scheduled strategies the probe read (the set every strategy check is made for);
     # asked again only when the probe could not read them, whose error then fails this.
@@ -179,7 +156,7 @@ def test_strategy_readiness(control_plane, event_store, platform_verdict):
             Where(strategy=gate.strategy_id, seq=gate.seq),
             severity="P2",
         )
-        for gate in event_store.pending_gates()
+        for gate in checklist_reads.pending_gates()
         if gate.strategy_id in scheduled
     ]
     findings += [
@@ -187,7 +164,7 @@ def test_strategy_readiness(control_plane, event_store, platform_verdict):
             f"reconciliation alert {alert.alert_id} unresolved since {utc(alert.raised_ts)}",
             Where(strategy=alert.strategy_id, account=alert.account_id, seq=alert.seq),
         )
-        for alert in event_store.unresolved_alerts()
+        for alert in checklist_reads.unresolved_alerts()
         if alert.strategy_id in scheduled
     ]
     expect_none(findings)
