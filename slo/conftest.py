@@ -38,7 +38,9 @@ def _history(config: pytest.Config, manifest: Manifest) -> ProbeHistory:
 
 @pytest.fixture(scope="session")
 def probe_history(manifest: Manifest, pytestconfig: pytest.Config) -> ProbeHistory:
-    """This platform's control-plane probes in the suite's own history ([reports] history_db)."""
+    """This platform's control-plane probes in the suite's own history ([reports] history_db),
+    this run's probe among them (its commit waited for)."""
+    _session.probe_recorded(pytestconfig.stash[SESSION])
     return _history(pytestconfig, manifest)
 
 

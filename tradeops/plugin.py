@@ -297,8 +297,12 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtestloop(session: pytest.Session) -> None:
-    # The first check may read the probe history (availability): this run's probe first.
-    _session.probe_recorded(session.config.stash[SESSION])
+    # A check reading the probe history (availability) counts this run's probe: in one
+    # process the reader waits for it (slo/conftest.py), so a run reading none (a
+    # pre-flight) never waits on the commit's fsync; xdist workers cannot wait for this
+    # process's thread, so the probe is in before any check is sent to them.
+    if session.config.pluginmanager.hasplugin("dsession"):
+        _session.probe_recorded(session.config.stash[SESSION])
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
