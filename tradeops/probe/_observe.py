@@ -143,11 +143,9 @@ def _store_facts(
     live_job: Future[list[Run] | PlatformError],
 ) -> StoreFacts:
     path = manifest.event_store.path
-    # The two slowest reads (the newest events' order, every fill's units) each on a
-    # connection of its own, as the live runs are: SQLite reads without holding the GIL,
-    # so they overlap.
-    with _store(manifest) as main, _store(manifest) as newest_events, _store(manifest) as fills:
-        regressions = pool.submit(newest_events.ts_regressions, SEQUENCE_LOOKBACK, tolerance_ms)
+    # The slowest read (every fill's units) on a connection of its own, as the live runs
+    # are: SQLite reads without holding the GIL, so it overlaps the others.
+    with _store(manifest) as main, _store(manifest) as fills:
         positions = pool.submit(fills.net_positions)
         try:
             columns, indexes = main.schema()
@@ -156,6 +154,7 @@ def _store_facts(
             except StoreValueError as exc:  # one bad row: the writes check names it
                 newest = exc
             journal_mode = main.journal_mode()
+            regressions = main.ts_regressions(SEQUENCE_LOOKBACK, tolerance_ms)
             live = live_job.result()
             if isinstance(live, PlatformError):
                 raise live
@@ -165,13 +164,13 @@ def _store_facts(
                 live_runs=live,
                 columns=columns,
                 indexes=indexes,
-                regressions=regressions.result(),
+                regressions=regressions,
                 net_positions=positions.result(),
                 wal_bytes=_size(f"{path}-wal"),
                 bad_timestamps=main.bad_timestamps(),
             )
         finally:
-            wait([regressions, positions])  # before their connections close
+            wait([positions])  # before its connection closes
 
 
 def _size(path: str) -> int:
