@@ -13,17 +13,19 @@ class Secret:
     # Every token this process was given, so a connector can scrub all of them (a control
     # plane may echo the broker's token): see tradeops.connectors._http.scrub.
     _known: ClassVar[set[str]] = set()
+    _longest_first: ClassVar[tuple[str, ...]] = ()  # _known, sorted once per new token
 
     def __init__(self, value: str, source: str = "env") -> None:
         self._value = value
         self._source = source
-        if value:
+        if value and value not in Secret._known:
             Secret._known.add(value)
+            Secret._longest_first = tuple(sorted(Secret._known, key=len, reverse=True))
 
     @staticmethod
-    def every() -> list[str]:
+    def every() -> tuple[str, ...]:
         """Every token value seen by this process, longest first (so none is half-scrubbed)."""
-        return sorted(Secret._known, key=len, reverse=True)
+        return Secret._longest_first
 
     def reveal(self) -> str:
         """The token itself, for an Authorization header and nothing else."""

@@ -42,6 +42,7 @@ MIN_SCRUBBED = 8  # tokens shorter than this are not scrubbed (OANDA's are 65 ch
 
 _DEADLINE: ContextVar[float | None] = ContextVar("tradeops_http_deadline", default=None)
 _BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]+")
+_SPACE = re.compile(r"\s")  # the whitespace _BEARER's \s means, found in one C loop
 
 
 # -- secrets -------------------------------------------------------------------------
@@ -57,6 +58,10 @@ def scrub(text: str) -> str:
         # A "token" of a few characters is no secret and would mangle ordinary words.
         if len(secret) >= MIN_SCRUBBED:
             text = text.replace(secret, "***")
+    # A Bearer credential follows whitespace: a text with none (an id, an instrument, a
+    # time: nearly every field) cannot hold one, and the case-blind search is skipped.
+    if _SPACE.search(text) is None:
+        return text
     return _BEARER.sub(r"\1 ***", text)
 
 
