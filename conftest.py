@@ -46,7 +46,7 @@ def platform_verdict(ops: OpsSession, manifest: Manifest) -> PlatformVerdict:
 @pytest.fixture(scope="session")
 def event_store(manifest: Manifest) -> Iterator[EventStore]:
     """The event store, read-only."""
-    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
+    store = EventStore.of(manifest)
     yield store
     store.close()
 
@@ -54,8 +54,7 @@ def event_store(manifest: Manifest) -> Iterator[EventStore]:
 @pytest.fixture(scope="session")
 def control_plane(manifest: Manifest) -> Iterator[ControlPlane]:
     """The control plane API client (GET only)."""
-    skew_s = manifest.thresholds.clock_skew_max_s
-    client = ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
+    client = ControlPlane.of(manifest)
     yield client
     client.close()
 

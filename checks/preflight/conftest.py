@@ -35,11 +35,10 @@ class ChecklistReads:
     connection (closed after the last), the control summary beside them."""
 
     def __init__(self, manifest: Manifest, now_ms: int) -> None:
-        skew_s = manifest.thresholds.clock_skew_max_s
-        store = EventStore.from_config(manifest.event_store, skew_s)
+        store = EventStore.of(manifest)
 
         def summary() -> Summary:
-            with ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s) as cp:
+            with ControlPlane.of(manifest) as cp:
                 return cp.summary()
 
         def live_ids() -> list[str]:

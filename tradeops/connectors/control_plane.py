@@ -15,7 +15,7 @@ import httpx
 
 from tradeops._record import frozen_record
 from tradeops._secret import Secret
-from tradeops.config import ControlPlaneConfig
+from tradeops.config import ControlPlaneConfig, Manifest
 from tradeops.connectors._http import (
     Answer,
     BadJson,
@@ -155,6 +155,12 @@ class ControlPlane:
             max_answer_mb=config.max_answer_mb,
             clock_skew_s=clock_skew_s,
         )
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> ControlPlane:
+        """The manifest's control plane, its clock judged with the manifest's skew limit."""
+        skew_s = manifest.thresholds.clock_skew_max_s
+        return cls.from_config(manifest.control_plane, clock_skew_s=skew_s)
 
     def __repr__(self) -> str:
         return f"ControlPlane({self.url!r})"

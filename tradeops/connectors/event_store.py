@@ -37,7 +37,7 @@ from tradeops.connectors._store_records import (
 from tradeops.connectors.errors import EventStoreError, StoreValueError
 
 if TYPE_CHECKING:
-    from tradeops.config import EventStoreConfig
+    from tradeops.config import EventStoreConfig, Manifest
 
 # How far ahead of our clock an event's ts may be: the platform's clock may run ahead
 # by the clock-skew limit (the layer-1 clock_skew check's default).
@@ -65,8 +65,13 @@ class EventStore(StoreBooks):
     def from_config(
         cls, config: EventStoreConfig, clock_skew_s: float = CLOCK_SKEW_S
     ) -> EventStore:
-        """The store a manifest's [event_store] section names (the one way to build it)."""
+        """The store a manifest's [event_store] section names (`of` builds it through here)."""
         return cls(config.path, config.busy_timeout_s, clock_skew_s)
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> EventStore:
+        """The manifest's store, its timestamps judged with the manifest's clock-skew limit."""
+        return cls.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
 
     def __repr__(self) -> str:
         return f"EventStore({self.path!r})"

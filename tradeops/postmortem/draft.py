@@ -130,7 +130,7 @@ def _burns(
 
 def build(manifest: Manifest, since_ms: int, until_ms: int, reports_root: Path) -> Draft:
     """Read every source for the window; the connector's error if the store cannot be read."""
-    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
+    store = EventStore.of(manifest)
     try:
         factor = manifest.thresholds.stale_after_heartbeats
         entries = store_entries(store, since_ms, until_ms, factor)

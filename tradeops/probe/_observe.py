@@ -75,9 +75,7 @@ def observe(manifest: Manifest, now_ms: int, tolerance_ms: int) -> Observed:
         store_job = pool.submit(
             guarded, lambda: _store_facts(manifest, now_ms, tolerance_ms, pool, live_job)
         )
-        control_plane = stack.enter_context(
-            ControlPlane.from_config(manifest.control_plane, clock_skew_s=skew_s)
-        )
+        control_plane = stack.enter_context(ControlPlane.of(manifest))
         clients = {
             b.name: stack.enter_context(OandaBroker.from_config(b, clock_skew_s=skew_s))
             for b in manifest.brokers
@@ -125,13 +123,9 @@ def guarded(job: Callable[[], object]) -> Any:
         return PlatformError(f"unexpected {type(exc).__name__} while probing: {exc}")
 
 
-def _store(manifest: Manifest) -> EventStore:
-    return EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
-
-
 def _live_runs(manifest: Manifest, now_ms: int) -> list[Run]:
     """The live runs, on a connection of their own: the price calls wait for them."""
-    with _store(manifest) as store:
+    with EventStore.of(manifest) as store:
         return store.live_runs(now_ms)
 
 
@@ -145,7 +139,7 @@ def _store_facts(
     path = manifest.event_store.path
     # The slowest read (every fill's units) on a connection of its own, as the live runs
     # are: SQLite reads without holding the GIL, so it overlaps the others.
-    with _store(manifest) as main, _store(manifest) as fills:
+    with EventStore.of(manifest) as main, EventStore.of(manifest) as fills:
         positions = pool.submit(fills.net_positions)
         try:
             columns, indexes = main.schema()

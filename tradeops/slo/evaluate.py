@@ -91,7 +91,7 @@ def evaluate_platform(
     (httpx clients are thread-safe). The broker's fills are not read when trade
     persistence is unreliable: the probe already paid the broker's timeout once.
     """
-    store = EventStore.from_config(manifest.event_store, manifest.thresholds.clock_skew_max_s)
+    store = EventStore.of(manifest)
     try:
         if "trade_persistence" in unreliable:
             fills = BrokerFills(errors=(unreliable["trade_persistence"],))
